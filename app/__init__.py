@@ -14,8 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     settings = settings or Settings()
+    from app.logging_setup import install_request_logging, setup_logging
+
+    setup_logging(settings)  # JSON lines on stdout, secrets redacted
     server = Flask("flux")
     server.config["FLUX_SETTINGS"] = settings
+    install_request_logging(server)
 
     app = dash.Dash(
         "flux",
@@ -27,7 +31,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     from dash import html
 
-    app.layout = html.Div([html.H1("Flux Operations Center"), html.P("Starting up.")], id="root")
+    from app.user import user_badge
+
+    app.layout = html.Div(
+        [html.H1("Flux Operations Center"), user_badge(), html.P("Starting up.")], id="root"
+    )
 
     @server.get("/healthz")
     def healthz():

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         populate_by_name=True,
+        # Validation errors must not echo raw inputs: they include passwords and DSNs.
+        hide_input_in_errors=True,
     )
 
     # --- Embedded local stack -------------------------------------------------------------
@@ -154,6 +156,13 @@ class Settings(BaseSettings):
     # --- Server ---------------------------------------------------------------------------
     log_level: str = "INFO"
     max_request_bytes: int = 64 * 1024
+    # gunicorn (app/gunicorn_conf.py). gthread: an SSE chat holds one thread, never a worker.
+    bind: str = "0.0.0.0:8080"
+    web_workers: int = Field(2, ge=1, le=32)
+    web_threads: int = Field(16, ge=1, le=256)
+    web_timeout_s: int = Field(60, ge=0)
+    web_graceful_timeout_s: int = Field(20, ge=1)
+    web_keepalive_s: int = Field(5, ge=0)
 
     # ------------------------------------------------------------------------------------------
     @cached_property
