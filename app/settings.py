@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     agent_read_timeout_s: float = 120.0
     agent_semantic_view: str | None = None
     agent_row_cap: int = Field(500, ge=1, le=10_000)
+    # Local agent: warehouse statement timeout, and the pause between streamed text chunks.
+    agent_statement_timeout_s: int = Field(10, ge=1, le=600)
+    agent_local_token_delay_ms: int = Field(30, ge=0, le=1000)
+    agent_max_query_chars: int = Field(2000, ge=10)
 
     # --- Server ---------------------------------------------------------------------------
     log_level: str = "INFO"
