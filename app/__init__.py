@@ -41,4 +41,16 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     def healthz():
         return {"status": "ok"}
 
+    # Data access: this process's Postgres pool (opened here, after gunicorn forks), the
+    # warehouse pool, the shared cache and the repository every route and callback reads through.
+    from app.api import register_api
+    from app.cache import init_cache
+    from data.connections import open_pg_pool
+    from data.repository import Repository
+
+    repository = Repository.from_settings(
+        settings, pg_pool=open_pg_pool(settings), cache=init_cache(server, settings)
+    )
+    register_api(server, repository)
+
     return app

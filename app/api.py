@@ -1,0 +1,329 @@
+"""The REST API on the Dash server's Flask app: the original's paths plus the reads the
+dashboard and chat need. Routes validate, call the repository, and serialise; nothing else.
+
+Every response carries ``X-Flux-Backend`` (postgres | snowflake | none when no store was read)
+and ``Server-Timing``; JSON is compressed by flask-compress, the feeder layer is sent
+pre-gzipped from the shared cache with a weak ETag (If-None-Match -> 304).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from app import validation as v
+from data.models import (
+    CREW_STATUSES,
+    CUSTOMER_SEGMENTS,
+    DETAIL_KINDS,
+    OUTAGE_STATUSES,
+    PRIORITIES,
+    WORK_ORDER_STATUSES,
+    AnalyticsUnavailable,
+    ReadResult,
+    StoreUnavailable,
+)
+from data.repository import (
+    ASSETS_DEFAULT_LIMIT,
+    ASSETS_MAX_LIMIT,
+    WORK_ORDERS_DEFAULT_LIMIT,
+    WORK_ORDERS_MAX_LIMIT,
+    Repository,
+)
+
+log = logging.getLogger("flux.api")
+bp = Blueprint("flux_api", __name__)
+JSON = "application/json"
+ASSET_KINDS = ("substation", "transformer", "pole")
+
+
+def repo() -> Repository:
+    return current_app.extensions["flux_repository"]
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS), status=status, mimetype=JSON)
+
+
+def _error(status: int, error: str, message: str) -> Response:
+    return _json({"error": error, "message": message}, status)
+
+
+def _served(result: ReadResult, payload: Any = None) -> Response:
+    """Serialise a read and record its provenance for the response headers."""
+    g.flux_provenance = result.provenance
+    return _json(result.data if payload is None else payload)
+
+
+def _args(spec: dict, defaults: dict | None = None) -> dict:
+    return v.parse_args(request.args, spec, defaults)
+
+
+# -- the original's endpoints -----------------------------------------------------------------
+@bp.get("/api/postgres/substations/status")
+def substation_status():
+    _args({})
+    return _served(repo().substation_status())
+
+
+@bp.get("/api/substations")
+def substations():
+    _args({})
+    return _served(repo().substations())
+
+
+@bp.get("/api/topology/feeders")
+def feeder_topology():
+    a = _args({"zoom": v.number(0, 24), "bbox": v.bbox}, {"zoom": 9.0})
+    result = repo().feeder_topology(zoom=a["zoom"], bbox=a["bbox"])
+    g.flux_provenance = result.provenance
+    layer = result.data
+    etag = f'W/"{layer.etag}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Flux-Lod": layer.lod, "X-Flux-Count": str(layer.count)}
+    if etag in request.headers.get("If-None-Match", "") or layer.etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp = Response(layer.gzip_body, mimetype=JSON, headers=headers)
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.headers["Vary"] = "Accept-Encoding"
+        return resp
+    return Response(layer.body(), mimetype=JSON, headers=headers)
+
+
+@bp.get("/api/assets")
+def assets():
+    a = _args(
+        {
+            "circuits": v.id_list(),
+            "asset_ids": v.id_list(),
+            "asset_type": v.one_of(*ASSET_KINDS),
+            "bbox": v.bbox,
+            "limit": v.integer(1, ASSETS_MAX_LIMIT),
+        },
+        {"limit": ASSETS_DEFAULT_LIMIT},
+    )
+    return _served(repo().assets(**a))
+
+
+@bp.get("/api/circuits/metadata")
+def circuit_metadata():
+    a = _args({"substation_id": v.ident, "circuit_id": v.ident})
+    return _served(repo().circuit_metadata(**a))
+
+
+@bp.get("/api/outages/active")
+def active_outages():
+    a = _args(
+        {
+            "status": v.one_of(*OUTAGE_STATUSES),
+            "priority": v.one_of(*PRIORITIES),
+            "substation_id": v.ident,
+            "circuit_id": v.ident,
+        }
+    )
+    return _served(repo().active_outages(**a))
+
+
+@bp.get("/api/work-orders/active")
+def active_work_orders():
+    a = _args(
+        {
+            "status": v.one_of(*WORK_ORDER_STATUSES),
+            "priority": v.one_of(*PRIORITIES),
+            "substation_id": v.ident,
+            "crew": v.ident,
+            "limit": v.integer(1, WORK_ORDERS_MAX_LIMIT),
+        },
+        {"limit": WORK_ORDERS_DEFAULT_LIMIT},
+    )
+    return _served(repo().active_work_orders(**a))
+
+
+@bp.get("/api/kpis")
+def kpis():
+    _args({})
+    return _served(repo().kpis())
+
+
+@bp.get("/api/weather")
+def weather():
+    a = _args({"hours": v.integer(1, 24 * 31)}, {"hours": 48})
+    return _served(repo().weather(**a))
+
+
+# -- what the dashboard and chat add ----------------------------------------------------------
+@bp.get("/api/weather/events")
+def weather_events():
+    a = _args({"limit": v.integer(1, 500)}, {"limit": 50})
+    return _served(repo().weather_events(**a))
+
+
+@bp.get("/api/crews")
+def crews():
+    a = _args({"status": v.one_of(*CREW_STATUSES)})
+    return _served(repo().crews(**a))
+
+
+@bp.get("/api/details/<kind>/<item_id>")
+def details(kind: str, item_id: str):
+    _args({})
+    if kind not in DETAIL_KINDS:
+        raise v.ValidationError(f"kind: expected one of {', '.join(DETAIL_KINDS)}")
+    v.ident(item_id)
+    result = repo().details(kind=kind, id=item_id)
+    if result.data is None:
+        g.flux_provenance = result.provenance
+        return _error(404, "not_found", f"no {kind} {item_id}")
+    return _served(result)
+
+
+@bp.get("/api/topology/trace/<segment_id>")
+def network_trace(segment_id: str):
+    _args({})
+    v.ident(segment_id)
+    result = repo().network_trace(segment_id=segment_id)
+    if result.data is None:
+        g.flux_provenance = result.provenance
+        return _error(404, "not_found", f"no feeder segment {segment_id}")
+    return _served(result)
+
+
+@bp.get("/api/customers/search")
+def customer_search():
+    a = _args({"q": v.search_text, "limit": v.integer(1, 100)}, {"limit": 20})
+    if a["q"] is None:
+        raise v.ValidationError("q: required")
+    return _served(repo().customer_search(**a))
+
+
+@bp.get("/api/analytics/ami-monthly-usage")
+def ami_monthly_usage():
+    a = _args({"segment": v.one_of(*CUSTOMER_SEGMENTS)})
+    return _served(repo().ami_monthly_usage(**a))
+
+
+@bp.get("/api/analytics/transformer-load")
+def transformer_load_history():
+    a = _args(
+        {"hours": v.integer(1, 24 * 92), "transformer_id": v.ident, "circuit_id": v.ident, "substation_id": v.ident},
+        {"hours": 24},
+    )
+    return _served(repo().transformer_load_history(**a))
+
+
+@bp.get("/api/analytics/transformer-heatmap")
+def transformer_heatmap():
+    a = _args({"days": v.integer(1, 92), "limit": v.integer(1, 200), "circuit_id": v.ident}, {"days": 7, "limit": 30})
+    return _served(repo().transformer_heatmap(**a))
+
+
+@bp.get("/api/analytics/top-overloaded-transformers")
+def top_overloaded_transformers():
+    a = _args({"days": v.integer(1, 92), "limit": v.integer(1, 500)}, {"days": 7, "limit": 20})
+    return _served(repo().top_overloaded_transformers(**a))
+
+
+@bp.get("/api/analytics/ercot")
+def ercot_price_vs_load():
+    a = _args({"days": v.integer(1, 92)}, {"days": 7})
+    return _served(repo().ercot_price_vs_load(**a))
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    from app.openapi import document
+
+    return _json(document())
+
+
+@bp.get("/readyz")
+def readyz():
+    detail = repo().readiness()
+    ok = detail["postgres"]["ok"] or detail["warehouse"]["ok"]
+    return _json({"status": "ready" if ok else "unavailable", **detail}, 200 if ok else 503)
+
+
+@bp.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def api_not_found(rest: str):
+    # Dash's catch-all page route would otherwise answer unknown /api paths with HTML.
+    try:
+        endpoint, _ = current_app.url_map.bind("").match(request.path, method="GET")
+    except HTTPException:
+        endpoint = None
+    if endpoint not in (None, "flux_api.api_not_found") and request.method != "GET":
+        return _error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
+    return _error(404, "not_found", f"no endpoint {request.path}")
+
+
+# -- errors and headers, for /api, /healthz and /readyz ------------------------------------------
+def _is_api_path() -> bool:
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
+
+
+def register_api(server: Flask, repository: Repository) -> None:
+    """Attach the repository, the blueprint, JSON errors, the provenance headers, compression."""
+    from flask_compress import Compress
+
+    server.extensions["flux_repository"] = repository
+    server.register_blueprint(bp)
+    if "flux_compress" not in server.extensions:
+        server.config.setdefault("COMPRESS_MIN_SIZE", 0)  # every API response, however small
+        server.config.setdefault("COMPRESS_ALGORITHM", ["gzip", "deflate"])
+        Compress(server)
+        server.extensions["flux_compress"] = True
+
+    @server.before_request
+    def _start_timer():
+        g.flux_started = time.perf_counter()
+
+    @server.after_request
+    def _provenance_headers(resp: Response) -> Response:
+        if not _is_api_path():
+            return resp
+        total = (time.perf_counter() - g.get("flux_started", time.perf_counter())) * 1000
+        prov = g.get("flux_provenance")
+        if prov is None:
+            resp.headers["X-Flux-Backend"] = "none"
+            resp.headers["Server-Timing"] = f"app;dur={total:.2f}"
+            return resp
+        resp.headers["X-Flux-Backend"] = prov.backend
+        resp.headers["X-Flux-Cache"] = "hit" if prov.cached else "miss"
+        if prov.freshness is not None:
+            resp.headers["X-Flux-Freshness"] = prov.freshness.isoformat()
+        if prov.fallback_reason:
+            resp.headers["X-Flux-Fallback"] = prov.fallback_reason
+        store = "cache" if prov.cached else prov.backend
+        resp.headers["Server-Timing"] = f'{store};desc="{prov.backend}";dur={prov.elapsed_ms:.2f}, app;dur={total:.2f}'
+        return resp
+
+    @server.errorhandler(v.ValidationError)
+    def _bad_request(exc: v.ValidationError):
+        return _error(400, "bad_request", str(exc))
+
+    @server.errorhandler(StoreUnavailable)
+    def _store_down(exc: StoreUnavailable):
+        return _error(503, "unavailable", "no store could serve this read; try again shortly")
+
+    @server.errorhandler(AnalyticsUnavailable)
+    def _analytics_down(exc: AnalyticsUnavailable):
+        return _error(503, "analytics_unavailable", "the warehouse is unavailable; analytics will return when it is")
+
+    @server.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not _is_api_path():
+            return exc
+        return _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+    @server.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        log.exception("unhandled error on %s", request.path)
+        if not _is_api_path():
+            return Response("Internal Server Error", status=500, mimetype="text/plain")
+        return _error(500, "internal_error", "an internal error occurred; it has been logged")

@@ -1,0 +1,399 @@
+"""The OpenAPI 3 document served at /api/openapi.json: every endpoint, its parameters and its
+response schema (nullable where a column may be NULL)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from data.models import (
+    CREW_STATUSES,
+    CUSTOMER_SEGMENTS,
+    DETAIL_KINDS,
+    OUTAGE_STATUSES,
+    PRIORITIES,
+    WORK_ORDER_STATUSES,
+)
+from data.repository import ASSETS_DEFAULT_LIMIT, ASSETS_MAX_LIMIT, WORK_ORDERS_DEFAULT_LIMIT, WORK_ORDERS_MAX_LIMIT
+
+S = {"type": "string"}
+I = {"type": "integer"}
+N = {"type": "number"}
+B = {"type": "boolean"}
+TS = {"type": "string", "format": "date-time"}
+D = {"type": "string", "format": "date"}
+ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+def null(schema: dict) -> dict:
+    return {**schema, "nullable": True}
+
+
+def obj(props: dict[str, dict], optional: tuple[str, ...] = ()) -> dict:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": [k for k in props if k not in optional],
+    }
+
+
+def arr(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, dict] = {
+    "Error": obj({"error": S, "message": S}),
+    "SubstationStatus": obj(
+        {
+            "substation_id": S, "substation_name": S, "circuit_count": I, "avg_load": N, "avg_health": N,
+            "worst_circuit_load": N, "worst_circuit_health": N, "critical_circuits": I, "warning_circuits": I,
+            "status": {"type": "string", "enum": ["good", "warning", "critical"]}, "last_updated": TS,
+            "latitude": N, "longitude": N, "capacity_mva": N,
+        }
+    ),
+    "Substation": obj(
+        {
+            "substation_id": S, "substation_name": S, "latitude": N, "longitude": N, "capacity_mva": N,
+            "voltage_level": S, "commissioned_date": null(D), "operational_status": S, "city": null(S),
+            "county": null(S),
+        }
+    ),
+    "Feeder": obj(
+        {
+            "id": S, "circuit_id": S, "substation_id": S, "load_percent": N,
+            "path": arr(arr(N)),
+        }
+    ),
+    "Asset": obj(
+        {
+            "asset_id": S, "asset_name": S, "asset_type": S, "latitude": N, "longitude": N,
+            "load_percent": null(N), "health_score": null(N), "status": S, "voltage": null(N),
+            "circuit_id": null(S), "city": null(S), "zip_code": null(S), "connected_customers": I,
+            "capacity": null(N), "substation_id": null(S), "segment_id": null(S),
+        }
+    ),
+    "CircuitMetadata": obj(
+        {
+            "circuit_id": S, "circuit_name": S, "substation_id": S, "voltage_level_kv": N, "rated_mva": N,
+            "segment_count": I, "transformer_count": I, "meter_count": I, "customer_count": I,
+            "center_lat": N, "center_lon": N, "min_lat": N, "min_lon": N, "max_lat": N, "max_lon": N,
+        }
+    ),
+    "Outage": obj(
+        {
+            "outage_id": S, "start_time": TS, "cause": S, "severity": S, "priority": S,
+            "restoration_status": S, "affected_customers_count": I, "latitude": N, "longitude": N,
+            "transformer_id": null(S), "affected_transformers": I, "estimated_restoration_time": null(TS),
+            "assigned_crew_count": I, "circuit_id": S, "substation_id": S,
+        }
+    ),
+    "WorkOrder": obj(
+        {
+            "work_order_id": S, "asset_id": null(S), "asset_type": null(S), "substation_id": S,
+            "circuit_id": null(S), "outage_id": null(S), "work_type": S, "priority": S, "status": S,
+            "assigned_crew": null(S), "created_date": TS, "scheduled_date": null(TS), "due_date": null(TS),
+            "estimated_cost": N, "labor_hours": N, "latitude": N, "longitude": N, "description": null(S),
+        }
+    ),
+    "Crew": obj(
+        {
+            "crew_id": S, "crew_name": S, "crew_type": S, "status": S, "latitude": N, "longitude": N,
+            "work_order_id": null(S),
+        }
+    ),
+    "Kpis": {
+        "type": "object",
+        "properties": {
+            "total_customers": I, "active_outages": I, "customers_out": I, "total_load_mw": N,
+            "crews_active": I, "avg_restoration_minutes": null(N), "sustained_interruptions": I,
+            "saidi": null(N), "saifi": null(N), "caidi": null(N), "period_start": TS, "period_end": TS,
+            "system_load_mw": null(N), "system_peak_mw": null(N), "system_load_pct_of_peak": null(N),
+            "ercot_price_usd_mwh": null(N), "ercot_interval": null(TS), "temp_f": null(N),
+            "weather_time": null(TS),
+        },
+    },
+    "WeatherHour": obj(
+        {
+            "timestamp": TS, "temp_f": N, "humidity_pct": N, "wind_speed_mph": N, "wind_gust_mph": N,
+            "precipitation_inches": N, "conditions": S, "houston_load_mw": null(N), "lmp_usd_mwh": null(N),
+        }
+    ),
+    "WeatherEvent": obj(
+        {
+            "event_id": S, "event_type": S, "event_name": null(S), "start_time": TS, "end_time": TS,
+            "severity": S, "max_wind_mph": N, "precipitation_inches": N, "affected_area": S,
+            "outage_count": I, "customers_affected": I,
+        }
+    ),
+    "CircuitStatus": obj(
+        {
+            "circuit_id": S, "circuit_name": S, "substation_id": S, "load_percent": N, "load_mw": N,
+            "health_score": N, "customers_served": I, "customers_out": I, "status": S, "last_updated": TS,
+        }
+    ),
+    "LoadHour": obj(
+        {
+            "load_hour": TS, "load_kw": N, "rated_kva": N, "load_factor_pct": null(N),
+            "overloaded_transformers": I, "transformer_count": I,
+        }
+    ),
+    "Details": obj(
+        {
+            "kind": {"type": "string", "enum": list(DETAIL_KINDS)},
+            "id": S,
+            "item": {"type": "object"},
+            "scope": {"type": "object", "properties": {"substation_id": S, "circuit_id": S}},
+            "circuits": arr(ref("CircuitStatus")),
+            "outages": arr(ref("Outage")),
+            "work_orders": arr(ref("WorkOrder")),
+            "customers_affected": I,
+            "load_curve": null(arr(ref("LoadHour"))),
+        }
+    ),
+    "TraceSegment": obj(
+        {
+            "segment_id": S, "circuit_id": S, "substation_id": S, "upstream_segment_id": null(S), "seq": I,
+            "hops": I, "load_percent": N, "path": arr(arr(N)),
+            "transformer_count": I, "customer_count": I,
+        },
+        optional=("transformer_count", "customer_count"),
+    ),
+    "Customer": obj(
+        {
+            "customer_id": S, "full_name": S, "segment": S, "primary_meter_id": S, "transformer_id": S,
+            "circuit_id": S, "substation_id": S, "service_address": S, "city": S, "zip_code": S,
+            "county": S, "account_status": S, "latitude": N, "longitude": N,
+        }
+    ),
+    "AmiMonth": obj(
+        {
+            "usage_month": D, "customer_segment": S, "meter_count": I, "total_kwh": N, "avg_daily_kwh": N,
+            "peak_kwh": N, "avg_yoy_change_pct": null(N),
+        }
+    ),
+    "HeatCell": obj({"transformer_id": S, "load_hour": TS, "load_factor_pct": N}),
+    "OverloadedTransformer": obj(
+        {
+            "transformer_id": S, "circuit_id": null(S), "substation_id": null(S), "rated_kva": N,
+            "peak_load_factor_pct": N, "avg_load_factor_pct": N, "overloaded_hours": I,
+        }
+    ),
+    "ErcotHour": obj({"load_hour": TS, "lmp_usd_mwh": N, "system_load_mw": N, "houston_load_mw": N}),
+}
+SCHEMAS["Trace"] = obj(
+    {
+        "segment_id": S, "circuit_id": S, "substation": null(ref("Substation")), "head_segment_id": S,
+        "upstream": arr(ref("TraceSegment")), "downstream": arr(ref("TraceSegment")),
+        "downstream_segment_count": I, "transformer_count": I, "customer_count": I,
+    }
+)
+# An allOf wrapper keeps "nullable" valid next to a $ref in OpenAPI 3.0.
+SCHEMAS["Trace"]["properties"]["substation"] = {"allOf": [ref("Substation")], "nullable": True}
+
+
+def q(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def path_param(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+ID = {"type": "string", "pattern": ID_PATTERN}
+ID_LIST = {"type": "string", "description": "comma-separated ids, at most 200"}
+BBOX = {"type": "string", "description": "min_lon,min_lat,max_lon,max_lat (WGS 84)", "example": "-95.5,29.6,-95.2,29.9"}
+
+
+def enum(values) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+def limit(default: int, maximum: int) -> dict:
+    return q("limit", {"type": "integer", "minimum": 1, "default": default},
+             f"rows to return; above {maximum} is clamped to {maximum}")
+
+
+HEADERS = {
+    "X-Flux-Backend": {"schema": enum(["postgres", "snowflake", "none"]), "description": "the store that served the read"},
+    "Server-Timing": {"schema": S, "description": "store and total time in ms"},
+}
+
+
+def ok(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "headers": HEADERS, "content": {"application/json": {"schema": schema}}}
+
+
+def err(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
+
+
+def get(summary: str, schema: dict, params: list[dict] | None = None, *, tag: str, extra: dict | None = None) -> dict:
+    responses = {"200": ok(schema), "400": err("bad or unknown parameter"), "503": err("no store could answer")}
+    responses.update(extra or {})
+    return {"get": {"summary": summary, "tags": [tag], "parameters": params or [], "responses": responses}}
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    op, an = "operational (Postgres first, warehouse fallback)", "analytics (warehouse)"
+    paths = {
+        "/api/postgres/substations/status": get("Per-substation roll-up of circuit status", arr(ref("SubstationStatus")), tag=op),
+        "/api/substations": get("All substations", arr(ref("Substation")), tag=op),
+        "/api/topology/feeders": get(
+            "Feeder paths for the map, level of detail by zoom",
+            arr(ref("Feeder")),
+            [
+                q("zoom", {"type": "number", "minimum": 0, "maximum": 24, "default": 9},
+                  "map zoom: < 10 one path per circuit, < 13 simplified segments, >= 13 with bbox full detail"),
+                q("bbox", BBOX, "viewport"),
+            ],
+            tag=op,
+            extra={"304": {"description": "not modified (If-None-Match matched the ETag)"}},
+        ),
+        "/api/assets": get(
+            "Grid assets by circuits, ids, type and viewport",
+            arr(ref("Asset")),
+            [
+                q("circuits", ID_LIST, "circuit ids"),
+                q("asset_ids", ID_LIST, "asset ids"),
+                q("asset_type", enum(["substation", "transformer", "pole"]), "asset type"),
+                q("bbox", BBOX, "viewport"),
+                limit(ASSETS_DEFAULT_LIMIT, ASSETS_MAX_LIMIT),
+            ],
+            tag=op,
+        ),
+        "/api/circuits/metadata": get(
+            "Per-circuit metadata with centre and bounding box",
+            arr(ref("CircuitMetadata")),
+            [q("substation_id", ID, "substation"), q("circuit_id", ID, "circuit")],
+            tag=op,
+        ),
+        "/api/outages/active": get(
+            "Active outages",
+            arr(ref("Outage")),
+            [
+                q("status", enum(OUTAGE_STATUSES), "restoration status"),
+                q("priority", enum(PRIORITIES), "priority"),
+                q("substation_id", ID, "substation"),
+                q("circuit_id", ID, "circuit"),
+            ],
+            tag=op,
+        ),
+        "/api/work-orders/active": get(
+            "Active work orders (never completed or cancelled ones)",
+            arr(ref("WorkOrder")),
+            [
+                q("status", enum(WORK_ORDER_STATUSES), "status"),
+                q("priority", enum(PRIORITIES), "priority"),
+                q("substation_id", ID, "substation"),
+                q("crew", ID, "assigned crew id"),
+                limit(WORK_ORDERS_DEFAULT_LIMIT, WORK_ORDERS_MAX_LIMIT),
+            ],
+            tag=op,
+        ),
+        "/api/crews": get("Crew locations and status", arr(ref("Crew")), [q("status", enum(CREW_STATUSES), "status")], tag=op),
+        "/api/details/{kind}/{item_id}": {
+            "get": {
+                **get("Details panel: item, circuits, outages, work orders, 24-hour load curve", ref("Details"),
+                      tag=op, extra={"404": err("no such item")})["get"],
+                "parameters": [path_param("kind", enum(DETAIL_KINDS)), path_param("item_id", ID)],
+            }
+        },
+        "/api/topology/trace/{segment_id}": {
+            "get": {
+                **get("Network trace of a feeder segment: upstream to the substation, downstream to customers",
+                      ref("Trace"), tag=op, extra={"404": err("no such segment")})["get"],
+                "parameters": [path_param("segment_id", ID)],
+            }
+        },
+        "/api/customers/search": get(
+            "Customer search by id, meter, name, address, city or zip",
+            arr(ref("Customer")),
+            [
+                {**q("q", {"type": "string", "minLength": 2, "maxLength": 100}, "search text"), "required": True},
+                limit(20, 100),
+            ],
+            tag=op,
+        ),
+        "/api/kpis": get("Operator KPIs incl. SAIDI, SAIFI, CAIDI (IEEE 1366)", ref("Kpis"), tag=an),
+        "/api/weather": get(
+            "Hourly weather with Houston load and price",
+            arr(ref("WeatherHour")),
+            [q("hours", {"type": "integer", "minimum": 1, "default": 48}, "hours back; above 744 is clamped")],
+            tag=an,
+        ),
+        "/api/weather/events": get("Weather events with linked outages", arr(ref("WeatherEvent")), [limit(50, 500)], tag=an),
+        "/api/analytics/ami-monthly-usage": get(
+            "AMI monthly usage per customer segment",
+            arr(ref("AmiMonth")),
+            [q("segment", enum(CUSTOMER_SEGMENTS), "customer segment")],
+            tag=an,
+        ),
+        "/api/analytics/transformer-load": get(
+            "Hourly transformer load history (one transformer, or summed over a circuit or substation)",
+            arr(ref("LoadHour")),
+            [
+                q("hours", {"type": "integer", "minimum": 1, "default": 24}, "hours back; above 2208 is clamped"),
+                q("transformer_id", ID, "transformer"),
+                q("circuit_id", ID, "circuit"),
+                q("substation_id", ID, "substation"),
+            ],
+            tag=an,
+        ),
+        "/api/analytics/transformer-heatmap": get(
+            "Hourly load factor of the most loaded transformers",
+            arr(ref("HeatCell")),
+            [
+                q("days", {"type": "integer", "minimum": 1, "default": 7}, "days back; above 92 is clamped"),
+                limit(30, 200),
+                q("circuit_id", ID, "circuit"),
+            ],
+            tag=an,
+        ),
+        "/api/analytics/top-overloaded-transformers": get(
+            "Transformers with the most overloaded hours",
+            arr(ref("OverloadedTransformer")),
+            [q("days", {"type": "integer", "minimum": 1, "default": 7}, "days back; above 92 is clamped"), limit(20, 500)],
+            tag=an,
+        ),
+        "/api/analytics/ercot": get(
+            "Hourly ERCOT price against system and Houston load",
+            arr(ref("ErcotHour")),
+            [q("days", {"type": "integer", "minimum": 1, "default": 7}, "days back; above 92 is clamped")],
+            tag=an,
+        ),
+        "/readyz": {
+            "get": {
+                "summary": "Readiness: reachability of Postgres and the warehouse",
+                "tags": ["health"],
+                "responses": {
+                    "200": ok({"type": "object", "properties": {"status": S, "postgres": {"type": "object"},
+                                                                "warehouse": {"type": "object"}}}),
+                    "503": err("neither store is reachable"),
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "Liveness",
+                "tags": ["health"],
+                "responses": {"200": ok({"type": "object", "properties": {"status": S}})},
+            }
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Flux Operations Center API",
+            "version": "1.0.0",
+            "description": "Grid operations reads. Operational reads come from the Postgres cache with a "
+            "warehouse fallback; analytics come from the warehouse. X-Flux-Backend names the store.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
+    }

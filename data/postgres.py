@@ -1,0 +1,66 @@
+"""The Postgres operational cache as a store: reads through the process's psycopg pool."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from data import queries
+from data.models import NO_BBOX, BBox, FeederLayer, Row, StoreResult
+from data.store import LOD_DECIMALS, Store
+
+# Identifiers from this allow-list only (never from a request).
+CACHE_TABLES = frozenset(
+    {
+        "substations",
+        "circuits",
+        "feeder_segments",
+        "grid_assets",
+        "circuit_status_realtime",
+        "customers",
+        "outages_active",
+        "crews",
+        "work_orders_active",
+    }
+)
+
+
+class PostgresStore(Store):
+    backend = "postgres"
+
+    def __init__(self, pool, *, wait_s: float):
+        """``pool``: a psycopg_pool.ConnectionPool (data.connections.open_pg_pool).
+        ``wait_s``: the longest a read waits for a pooled connection. libpq's connect_timeout
+        cannot go below 2 s, so this pool wait is what bounds a read on a dead server."""
+        self.pool = pool
+        self.wait_s = wait_s
+
+    def _fetch(self, name: str, params: dict[str, Any]) -> list[Row]:
+        with self.pool.connection(timeout=self.wait_s) as conn:
+            with conn.cursor(row_factory=dict_row) as cur:
+                # prepare=False: every execution is planned with its real values, so the
+                # "filter IS NULL OR ..." shapes never get a generic plan that skips the indexes.
+                cur.execute(queries.load("postgres", name), params, prepare=False)
+                return cur.fetchall()
+
+    def _rows(self, name: str, params: dict[str, Any]) -> list[Row]:
+        return self._fetch(name, params)
+
+    def _id_list(self, ids: Sequence[str] | None) -> list[str] | None:
+        return list(ids) if ids else None
+
+    def feeder_layer(self, *, lod: str, bbox: BBox | None) -> StoreResult[FeederLayer]:
+        name = {"overview": "feeders_overview", "simplified": "feeders_simplified", "full": "feeders_full"}[lod]
+        params = {"decimals": LOD_DECIMALS[lod], **(bbox.as_params() if bbox else NO_BBOX)}
+        (row,) = self._fetch(name, params)
+        return StoreResult(FeederLayer.build(row["body"].encode(), count=row["n"], lod=lod), row["_freshness"])
+
+    def has_rows(self, table: str) -> bool:
+        """Is a cache table non-empty? ``table`` comes from the fixed list CACHE_TABLES."""
+        if table not in CACHE_TABLES:
+            raise ValueError(f"unknown cache table {table}")
+        with self.pool.connection(timeout=self.wait_s) as conn:
+            stmt = sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier("flux", table))
+            return bool(conn.execute(stmt).fetchone()[0])

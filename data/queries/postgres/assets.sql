@@ -1,0 +1,12 @@
+-- Grid assets filtered by circuits, ids, type and viewport; NULL filters are off.
+SELECT asset_id, asset_name, asset_type, latitude, longitude, load_percent, health_score, status,
+       voltage, circuit_id, city, zip_code, connected_customers, capacity, substation_id, segment_id,
+       (SELECT max(synced_at) FROM flux.cache_freshness WHERE table_name = 'grid_assets') AS _freshness
+FROM flux.grid_assets
+WHERE (%(circuits)s::text[] IS NULL OR circuit_id = ANY(%(circuits)s::text[]))
+  AND (%(asset_ids)s::text[] IS NULL OR asset_id = ANY(%(asset_ids)s::text[]))
+  AND (%(asset_type)s::text IS NULL OR asset_type = %(asset_type)s::text)
+  AND (%(min_lon)s::float8 IS NULL
+       OR geom && ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s, %(max_lat)s, 4326))
+ORDER BY asset_id
+LIMIT %(limit)s

@@ -1,0 +1,16 @@
+-- Load factor per hour for the most loaded transformers of the last N days (a heat map).
+WITH last AS (SELECT MAX(LOAD_HOUR) AS T FROM TRANSFORMER_HOURLY_LOAD),
+recent AS (
+    SELECT t.* FROM TRANSFORMER_HOURLY_LOAD t CROSS JOIN last
+    WHERE t.LOAD_HOUR > DATEADD('day', -%(days)s, last.T)
+      AND (%(circuit_id)s IS NULL OR t.CIRCUIT_ID = %(circuit_id)s)
+),
+top AS (
+    SELECT TRANSFORMER_ID, MAX(LOAD_FACTOR_PCT) AS PEAK
+    FROM recent GROUP BY TRANSFORMER_ID
+    ORDER BY PEAK DESC, TRANSFORMER_ID LIMIT %(limit)s
+)
+SELECT r.TRANSFORMER_ID, r.LOAD_HOUR, ROUND(r.LOAD_FACTOR_PCT, 1)::FLOAT AS LOAD_FACTOR_PCT,
+       (SELECT T FROM last) AS _FRESHNESS
+FROM recent r JOIN top ON top.TRANSFORMER_ID = r.TRANSFORMER_ID
+ORDER BY top.PEAK DESC, r.TRANSFORMER_ID, r.LOAD_HOUR

@@ -1,0 +1,469 @@
+"""The one facade every callback and API route reads through.
+
+Operational reads (grid state) try the Postgres cache first and fall back to the warehouse
+when Postgres raises, times out (statement timeout, pool wait), or its table is empty. A circuit
+breaker stops reads from waiting on a Postgres that a previous read already found dead.
+Analytics reads (KPIs, weather, AMI, transformer load, ERCOT) go straight to the warehouse and
+raise ``AnalyticsUnavailable`` when it does not answer.
+
+Every read returns ``ReadResult(data, provenance)``: which store served it, how long it took,
+and how fresh the data is. Results are cached in a shared backend (flask-caching's cachelib
+backend) for a short, per-read TTL; the key holds every parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any, Callable, Sequence, TypeVar
+
+import orjson
+import psycopg
+
+from data.breaker import CircuitBreaker
+from data.models import (
+    AnalyticsUnavailable,
+    BBox,
+    FeederLayer,
+    Provenance,
+    ReadResult,
+    Row,
+    StoreResult,
+    StoreUnavailable,
+)
+from data.postgres import PostgresStore
+from data.store import Store
+from data.warehouse import WarehouseStore
+
+log = logging.getLogger("flux.repository")
+T = TypeVar("T")
+
+# Seconds a read stays in the shared cache. Real-time panels refresh every 15 s.
+TTL = {
+    "substation_status": 10,
+    "substations": 60,
+    "feeder_topology": 60,
+    "assets": 30,
+    "circuit_metadata": 300,
+    "active_outages": 10,
+    "active_work_orders": 10,
+    "crews": 10,
+    "details": 10,
+    "network_trace": 60,
+    "customer_search": 30,
+    "kpis": 15,
+    "weather": 300,
+    "weather_events": 300,
+    "ami_monthly_usage": 600,
+    "transformer_load_history": 300,
+    "transformer_heatmap": 300,
+    "top_overloaded_transformers": 300,
+    "ercot_price_vs_load": 300,
+}
+CACHE_PREFIX = "flux:v1:"
+ASSETS_DEFAULT_LIMIT = 1000
+ASSETS_MAX_LIMIT = 5000
+WORK_ORDERS_DEFAULT_LIMIT = 500
+WORK_ORDERS_MAX_LIMIT = 5000
+LOAD_CURVE_HOURS = 24
+
+# Any psycopg error means "use the warehouse for this read". Only OperationalError (connection
+# loss, PoolTimeout, statement timeout/QueryCanceled, shutdown) opens the breaker: a bad query on
+# one table says nothing about whether the server is alive.
+POSTGRES_ERRORS = (psycopg.Error,)
+POSTGRES_DOWN = (psycopg.OperationalError,)
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def lod_for_zoom(zoom: float, bbox: BBox | None) -> str:
+    """Level of detail: one path per circuit below zoom 10, simplified segments to zoom 13,
+    full geometry above that when a viewport bounds the request."""
+    if zoom < 10:
+        return "overview"
+    if zoom < 13 or bbox is None:
+        return "simplified"
+    return "full"
+
+
+class Repository:
+    def __init__(
+        self,
+        *,
+        postgres: PostgresStore | None,
+        warehouse: WarehouseStore,
+        breaker: CircuitBreaker,
+        cache: Any | None = None,
+    ):
+        """``postgres`` may be None (no cache configured: every read goes to the warehouse).
+        ``cache``: a cachelib-style backend with get/set (flask-caching's), shared by workers."""
+        self.postgres = postgres
+        self.warehouse = warehouse
+        self.breaker = breaker
+        self.cache = cache
+
+    @classmethod
+    def from_settings(cls, settings, *, pg_pool=None, cache=None) -> "Repository":
+        postgres = PostgresStore(pg_pool, wait_s=settings.pg_pool_timeout_s) if pg_pool is not None else None
+        return cls(
+            postgres=postgres,
+            warehouse=WarehouseStore.from_settings(settings),
+            breaker=CircuitBreaker(settings.breaker_cooldown_s),
+            cache=cache,
+        )
+
+    def close(self) -> None:
+        self.warehouse.pool.close()
+        if self.postgres is not None:
+            self.postgres.pool.close()
+
+    # -- the machinery, once ----------------------------------------------------------------------
+    def _cache_key(self, read: str, params: dict[str, Any]) -> str:
+        return CACHE_PREFIX + read + ":" + orjson.dumps(params, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+    def _cached(self, read: str, params: dict[str, Any], produce: Callable[[], ReadResult]) -> ReadResult:
+        if self.cache is None:
+            return produce()
+        key = self._cache_key(read, params)
+        started = time.perf_counter()
+        try:
+            hit = self.cache.get(key)
+        except Exception:  # a broken cache must never break a read
+            log.warning("cache get failed for %s", read, exc_info=True)
+            hit = None
+        if isinstance(hit, ReadResult):
+            elapsed = (time.perf_counter() - started) * 1000
+            return replace(hit, provenance=replace(hit.provenance, cached=True, elapsed_ms=elapsed))
+        result = produce()
+        try:
+            self.cache.set(key, result, timeout=TTL[read])
+        except Exception:
+            log.warning("cache set failed for %s", read, exc_info=True)
+        return result
+
+    def _operational(
+        self,
+        read: str,
+        params: dict[str, Any],
+        call: Callable[[Store], StoreResult[T]],
+        *,
+        table: str,
+        is_empty: Callable[[T], bool] = lambda data: not data,
+    ) -> ReadResult[T]:
+        return self._cached(read, params, lambda: self._postgres_first(read, call, table, is_empty))
+
+    def _postgres_first(self, read: str, call, table: str, is_empty) -> ReadResult:
+        started = time.perf_counter()
+        reason = "postgres_unconfigured"
+        if self.postgres is not None:
+            if self.breaker.allow():
+                try:
+                    result = call(self.postgres)
+                    empty = is_empty(result.data) and not self.postgres.has_rows(table)
+                except POSTGRES_ERRORS as exc:
+                    if isinstance(exc, POSTGRES_DOWN):
+                        self.breaker.failure(exc)
+                    else:
+                        self.breaker.release()
+                    log.warning("postgres failed for %s, using the warehouse: %s", read, exc)
+                    reason = "postgres_error"
+                except BaseException:
+                    self.breaker.release()
+                    raise
+                else:
+                    self.breaker.success()
+                    if not empty:
+                        return ReadResult(result.data, self._provenance("postgres", started, result.freshness))
+                    reason = "postgres_empty"
+            else:
+                reason = "breaker_open"
+        try:
+            result = call(self.warehouse)
+        except Exception as exc:
+            log.error("warehouse failed for %s after %s", read, reason, exc_info=True)
+            raise StoreUnavailable(f"{read}: neither Postgres nor the warehouse answered") from exc
+        return ReadResult(result.data, self._provenance("snowflake", started, result.freshness, reason))
+
+    def _analytics(self, read: str, params: dict[str, Any], call: Callable[[WarehouseStore], StoreResult[T]]) -> ReadResult[T]:
+        def produce() -> ReadResult[T]:
+            started = time.perf_counter()
+            try:
+                result = call(self.warehouse)
+            except Exception as exc:
+                log.error("warehouse failed for %s", read, exc_info=True)
+                raise AnalyticsUnavailable(f"{read}: the warehouse did not answer") from exc
+            return ReadResult(result.data, self._provenance("snowflake", started, result.freshness or _now()))
+
+        return self._cached(read, params, produce)
+
+    @staticmethod
+    def _provenance(backend, started: float, freshness, reason: str | None = None) -> Provenance:
+        return Provenance(backend, (time.perf_counter() - started) * 1000, freshness, reason)
+
+    # -- operational reads: Postgres first ---------------------------------------------------------
+    def substation_status(self) -> ReadResult[list[Row]]:
+        """Per-substation roll-up of circuit load and health, with status good|warning|critical."""
+        return self._operational("substation_status", {}, lambda s: s.substation_status(), table="circuit_status_realtime")
+
+    def substations(self) -> ReadResult[list[Row]]:
+        """All substations: id, name, location, capacity, voltage, commissioning, status."""
+        return self._operational("substations", {}, lambda s: s.substations(), table="substations")
+
+    def feeder_topology(self, *, zoom: float = 9.0, bbox: BBox | None = None) -> ReadResult[FeederLayer]:
+        """Feeder paths for the map at the level of detail for ``zoom``, inside ``bbox``."""
+        lod = lod_for_zoom(zoom, bbox)
+        params = {"lod": lod, "bbox": bbox.key() if bbox else None}
+        return self._operational(
+            "feeder_topology",
+            params,
+            lambda s: s.feeder_layer(lod=lod, bbox=bbox),
+            table="circuits" if lod == "overview" else "feeder_segments",
+            is_empty=lambda layer: layer.count == 0,
+        )
+
+    def assets(
+        self,
+        *,
+        circuits: Sequence[str] | None = None,
+        asset_ids: Sequence[str] | None = None,
+        asset_type: str | None = None,
+        bbox: BBox | None = None,
+        limit: int = ASSETS_DEFAULT_LIMIT,
+    ) -> ReadResult[list[Row]]:
+        """Grid assets (substations, transformers, poles) by circuits, ids, type and viewport;
+        at most ``limit`` rows (clamped to 1..ASSETS_MAX_LIMIT)."""
+        limit = _clamp(limit, 1, ASSETS_MAX_LIMIT)
+        circuits = sorted(set(circuits)) if circuits else None
+        asset_ids = sorted(set(asset_ids)) if asset_ids else None
+        params = {"circuits": circuits, "asset_ids": asset_ids, "asset_type": asset_type,
+                  "bbox": bbox.key() if bbox else None, "limit": limit}
+        return self._operational(
+            "assets",
+            params,
+            lambda s: s.assets(circuits=circuits, asset_ids=asset_ids, asset_type=asset_type, bbox=bbox, limit=limit),
+            table="grid_assets",
+        )
+
+    def circuit_metadata(self, *, substation_id: str | None = None, circuit_id: str | None = None) -> ReadResult[list[Row]]:
+        """Per-circuit metadata: name, substation, voltage, counts, centre and bounding box."""
+        params = {"substation_id": substation_id, "circuit_id": circuit_id}
+        return self._operational("circuit_metadata", params, lambda s: s.circuit_metadata(**params), table="circuits")
+
+    def active_outages(
+        self,
+        *,
+        status: str | None = None,
+        priority: str | None = None,
+        substation_id: str | None = None,
+        circuit_id: str | None = None,
+    ) -> ReadResult[list[Row]]:
+        """Outages not yet restored, newest first; ``status`` filters restoration_status."""
+        params = {"status": status, "priority": priority, "substation_id": substation_id, "circuit_id": circuit_id}
+        return self._operational("active_outages", params, lambda s: s.active_outages(**params), table="outages_active")
+
+    def active_work_orders(
+        self,
+        *,
+        status: str | None = None,
+        priority: str | None = None,
+        substation_id: str | None = None,
+        crew: str | None = None,
+        limit: int = WORK_ORDERS_DEFAULT_LIMIT,
+    ) -> ReadResult[list[Row]]:
+        """Open, assigned, in-progress and on-hold work orders only, most urgent first."""
+        limit = _clamp(limit, 1, WORK_ORDERS_MAX_LIMIT)
+        params = {"status": status, "priority": priority, "substation_id": substation_id, "crew": crew, "limit": limit}
+        return self._operational(
+            "active_work_orders", params, lambda s: s.active_work_orders(**params), table="work_orders_active"
+        )
+
+    def crews(self, *, status: str | None = None) -> ReadResult[list[Row]]:
+        """Crew locations and status (available | dispatched | on_site | off_shift)."""
+        return self._operational("crews", {"status": status}, lambda s: s.crews(status=status), table="crews")
+
+    def customer_search(self, *, q: str, limit: int = 20) -> ReadResult[list[Row]]:
+        """Customers by id, meter id, name, address, city or zip (full-text and trigram)."""
+        limit = _clamp(limit, 1, 100)
+        params = {"q": q, "limit": limit}
+        return self._operational("customer_search", params, lambda s: s.customer_search(**params), table="customers")
+
+    def network_trace(self, *, segment_id: str) -> ReadResult[Row | None]:
+        """Trace a feeder segment through the topology: upstream segments to the circuit head
+        and its substation, downstream segments with their transformer and customer counts.
+        None when the segment does not exist."""
+        return self._operational(
+            "network_trace",
+            {"segment_id": segment_id},
+            lambda s: _trace(s, segment_id),
+            table="feeder_segments",
+            is_empty=lambda data: data is None,
+        )
+
+    def details(self, *, kind: str, id: str) -> ReadResult[Row | None]:
+        """Details panel for a substation, feeder segment or outage: the object itself, its
+        circuits, active outages, open work orders, customers affected, and a 24-hour load curve
+        (warehouse; ``load_curve`` is None when the warehouse is down). None when not found."""
+        table = {"substation": "substations", "segment": "feeder_segments", "outage": "outages_active"}[kind]
+
+        def produce() -> ReadResult[Row | None]:
+            result = self._postgres_first("details", lambda s: _details(s, kind, id), table, lambda d: d is None)
+            if result.data is None:
+                return result
+            data = dict(result.data)
+            scope = data["scope"]
+            try:
+                curve = self.transformer_load_history(hours=LOAD_CURVE_HOURS, **scope)
+                data["load_curve"] = curve.data
+            except AnalyticsUnavailable:
+                data["load_curve"] = None
+            return ReadResult(data, result.provenance)
+
+        return self._cached("details", {"kind": kind, "id": id}, produce)
+
+    # -- analytics reads: the warehouse only -------------------------------------------------------
+    def kpis(self) -> ReadResult[Row]:
+        """Operator KPIs from data: customers, outages, customers out, load, crews, restoration
+        time, SAIDI/SAIFI/CAIDI (IEEE 1366, 12 months, sustained > 5 min), system load vs peak,
+        ERCOT price and temperature."""
+        return self._analytics("kpis", {}, lambda w: _one(w.kpis()))
+
+    def weather(self, *, hours: int = 48) -> ReadResult[list[Row]]:
+        """Hourly Houston weather for the last ``hours`` hours, with Houston load and price."""
+        hours = _clamp(hours, 1, 24 * 31)
+        return self._analytics("weather", {"hours": hours}, lambda w: w.weather(hours=hours))
+
+    def weather_events(self, *, limit: int = 50) -> ReadResult[list[Row]]:
+        """Named weather events, newest first, with the outages linked to each."""
+        limit = _clamp(limit, 1, 500)
+        return self._analytics("weather_events", {"limit": limit}, lambda w: w.weather_events(limit=limit))
+
+    def ami_monthly_usage(self, *, segment: str | None = None) -> ReadResult[list[Row]]:
+        """Monthly AMI usage per customer segment (gold AMI_MONTHLY_USAGE)."""
+        return self._analytics("ami_monthly_usage", {"segment": segment}, lambda w: w.ami_monthly_usage(segment=segment))
+
+    def transformer_load_history(
+        self,
+        *,
+        hours: int = 24,
+        transformer_id: str | None = None,
+        circuit_id: str | None = None,
+        substation_id: str | None = None,
+    ) -> ReadResult[list[Row]]:
+        """Hourly load (kW, load factor) of a transformer, or summed over a circuit/substation."""
+        hours = _clamp(hours, 1, 24 * 92)
+        params = {"hours": hours, "transformer_id": transformer_id, "circuit_id": circuit_id, "substation_id": substation_id}
+        return self._analytics("transformer_load_history", params, lambda w: w.transformer_load_history(**params))
+
+    def transformer_heatmap(self, *, days: int = 7, limit: int = 30, circuit_id: str | None = None) -> ReadResult[list[Row]]:
+        """Load factor per hour of the ``limit`` most loaded transformers (heat-map cells)."""
+        days, limit = _clamp(days, 1, 92), _clamp(limit, 1, 200)
+        params = {"days": days, "limit": limit, "circuit_id": circuit_id}
+        return self._analytics("transformer_heatmap", params, lambda w: w.transformer_heatmap(**params))
+
+    def top_overloaded_transformers(self, *, days: int = 7, limit: int = 20) -> ReadResult[list[Row]]:
+        """Transformers with the most overloaded hours in the last ``days`` days."""
+        days, limit = _clamp(days, 1, 92), _clamp(limit, 1, 500)
+        params = {"days": days, "limit": limit}
+        return self._analytics("top_overloaded_transformers", params, lambda w: w.top_overloaded_transformers(**params))
+
+    def ercot_price_vs_load(self, *, days: int = 7) -> ReadResult[list[Row]]:
+        """Hourly ERCOT LMP against system and Houston load."""
+        days = _clamp(days, 1, 92)
+        return self._analytics("ercot_price_vs_load", {"days": days}, lambda w: w.ercot_price_vs_load(days=days))
+
+    # -- health ----------------------------------------------------------------------------------
+    def readiness(self) -> dict[str, Any]:
+        """Reachability of each store (a real query each), plus the breaker state."""
+        out: dict[str, Any] = {}
+        for name, store in (("postgres", self.postgres), ("warehouse", self.warehouse)):
+            if store is None:
+                out[name] = {"ok": False, "error": "not configured"}
+                continue
+            started = time.perf_counter()
+            try:
+                result = store.ping()
+                out[name] = {"ok": True, "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+                             "freshness": result.freshness}
+            except Exception as exc:
+                out[name] = {"ok": False, "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+                             "error": type(exc).__name__}
+        snap = self.breaker.snapshot()
+        out["postgres"]["breaker"] = snap.state
+        return out
+
+
+# -- compositions run against whichever store serves the read ----------------------------------
+def _one(result: StoreResult[list[Row]]) -> StoreResult[Row]:
+    return StoreResult(result.data[0] if result.data else {}, result.freshness)
+
+
+def _latest(*values: datetime | None) -> datetime | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def _trace(store: Store, segment_id: str) -> StoreResult[Row | None]:
+    up = store.trace_upstream(segment_id=segment_id)
+    if not up.data:
+        return StoreResult(None, up.freshness)
+    down = store.trace_downstream(segment_id=segment_id)
+    target = up.data[-1]
+    sub = store.substation(substation_id=target["substation_id"])
+    return StoreResult(
+        {
+            "segment_id": segment_id,
+            "circuit_id": target["circuit_id"],
+            "substation": sub.data[0] if sub.data else None,
+            "head_segment_id": up.data[0]["segment_id"],
+            "upstream": up.data,
+            "downstream": down.data,
+            "downstream_segment_count": len(down.data),
+            "transformer_count": sum(r["transformer_count"] for r in down.data),
+            "customer_count": sum(r["customer_count"] for r in down.data),
+        },
+        _latest(up.freshness, down.freshness, sub.freshness),
+    )
+
+
+def _details(store: Store, kind: str, id: str) -> StoreResult[Row | None]:
+    if kind == "substation":
+        main = store.substation(substation_id=id)
+        scope = {"substation_id": id}
+    elif kind == "segment":
+        main = store.segment(segment_id=id)
+        scope = {"circuit_id": main.data[0]["circuit_id"]} if main.data else {}
+    else:
+        main = store.active_outages(outage_id=id)
+        scope = {"circuit_id": main.data[0]["circuit_id"]} if main.data else {}
+    if not main.data:
+        return StoreResult(None, main.freshness)
+    circuits = store.circuit_status(substation_id=scope.get("substation_id"), circuit_id=scope.get("circuit_id"))
+    outages = [main] if kind == "outage" else [store.active_outages(**scope)]
+    work_orders = store.active_work_orders(
+        outage_id=id if kind == "outage" else None,
+        limit=WORK_ORDERS_MAX_LIMIT,
+        **({} if kind == "outage" else scope),
+    )
+    outage_rows = outages[0].data
+    return StoreResult(
+        {
+            "kind": kind,
+            "id": id,
+            "item": main.data[0],
+            "scope": scope,
+            "circuits": circuits.data,
+            "outages": outage_rows,
+            "work_orders": work_orders.data,
+            "customers_affected": sum(o["affected_customers_count"] for o in outage_rows),
+            "load_curve": None,
+        },
+        _latest(main.freshness, circuits.freshness, outages[0].freshness, work_orders.freshness),
+    )
