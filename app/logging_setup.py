@@ -31,7 +31,7 @@ _PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
     # URL credentials: postgresql://user:pass@host, redis://:pass@host
     (re.compile(r"(?P<k>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+(?=@)", re.I), r"\g<k>" + REDACTED),
     # Authorization headers, whatever the scheme (Bearer, Snowflake Token="...", Basic).
-    (re.compile(r"(?P<k>\bauthorization\b[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+", re.I), r"\g<k>" + REDACTED),
+    (re.compile(r"(?P<k>\bauthorization\b[\"']?\s*[:=]\s*[\"']?)[^\r\n,}]+", re.I), r"\g<k>" + REDACTED),
     # key=value / key: value / "key": "value" for secret-looking keys (libpq DSNs, kwargs dicts).
     (
         re.compile(
@@ -54,28 +54,33 @@ def redact_text(text: str, literals: Iterable[str] = ()) -> str:
 
 
 class _TokenFile:
-    """The SPCS OAuth token rotates: re-read it when the file changes, to redact the current value."""
+    """The SPCS OAuth token rotates: re-read it when the file changes. The last few values are
+    kept, since an error about a connection opened before the rotation still carries the old one."""
+
+    KEEP = 4
 
     def __init__(self, path: Path | None):
         self.path = path
         self._stamp: tuple[float, int] | None = None
-        self._value = ""
+        self._values: list[str] = []
 
-    def value(self) -> str:
+    def values(self) -> list[str]:
         if self.path is None:
-            return ""
+            return self._values
         try:
             st = self.path.stat()
         except OSError:
-            return ""
-        stamp = (st.st_mtime, st.st_size)
+            return self._values
+        stamp = (st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:
-            try:
-                self._value = self.path.read_text().strip()
-            except OSError:
-                self._value = ""
             self._stamp = stamp
-        return self._value
+            try:
+                current = self.path.read_text().strip()
+            except OSError:
+                current = ""
+            if current and current not in self._values:
+                self._values = [current, *self._values][: self.KEEP]
+        return self._values
 
 
 def settings_secrets(settings) -> tuple[list[str], Path | None]:
@@ -114,8 +119,7 @@ class RedactSecrets(logging.Filter):
         self._token = _TokenFile(token_file)
 
     def literals(self) -> list[str]:
-        token = self._token.value()
-        return [token, *self._literals] if token else self._literals
+        return [*self._token.values(), *self._literals]
 
     def filter(self, record: logging.LogRecord) -> bool:
         lits = self.literals()
@@ -201,13 +205,13 @@ def install_request_logging(server, clock: Callable[[], float] = time.perf_count
 
     @server.before_request
     def _start_timer():
-        g.flux_started = clock()
+        g.flux_log_started = clock()
         supplied = request.headers.get("X-Request-Id", "")
         g.flux_request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
 
     @server.after_request
     def _log_request(response):
-        started = g.get("flux_started")
+        started = g.get("flux_log_started")
         duration_ms = round((clock() - started) * 1000, 2) if started is not None else None
         request_id = g.get("flux_request_id") or uuid.uuid4().hex
         response.headers["X-Request-Id"] = request_id
