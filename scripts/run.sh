@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Bring everything up and serve the dashboard on the embedded local stack:
+# install what is missing, start Postgres+PostGIS and the warehouse, apply the schemas, load the
+# seed-scale synthetic grid (once), run the AMI pipeline and the cache sync, keep both running in
+# the background, and serve the app under gunicorn with the production configuration.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/bootstrap.sh
+PY=.venv/bin/python
+$PY -m scripts.localstack up
+$PY -m data.schema
+$PY -m data.generate --if-empty
+$PY -m data.pipeline --once
+$PY -m data.sync --once
+
+mkdir -p .stack/log
+# Periodic pipeline and sync; stopped when this script exits.
+$PY -m data.pipeline --every "${FLUX_PIPELINE_EVERY_S:-60}" >>.stack/log/pipeline.log 2>&1 &
+pipeline_pid=$!
+$PY -m data.sync --every "${FLUX_SYNC_EVERY_S:-30}" >>.stack/log/sync.log 2>&1 &
+sync_pid=$!
+trap 'kill "$pipeline_pid" "$sync_pid" 2>/dev/null || true' EXIT INT TERM
+
+export FLUX_BIND="${FLUX_BIND:-127.0.0.1:8080}"
+echo "Flux Operations Center: http://${FLUX_BIND}/  (stop with Ctrl-C; stop the stack with: bash scripts/stack.sh down)"
+.venv/bin/gunicorn -c app/gunicorn_conf.py app.wsgi:server
