@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--if-empty", action="store_true", help="skip when this scale and seed are already loaded")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("snowflake.connector").setLevel(logging.WARNING)
 
     if args.if_empty and already_loaded(settings, args.scale, args.seed):
         log.info("warehouse already holds scale=%s seed=%d: skipped", args.scale, args.seed)

@@ -213,14 +213,19 @@ def test_gen011_plausible_values(ds):
     assert 10 < temps.min() and temps.max() < 112
 
 
-def test_gen012_load_round_trip(empty_stores, ds):
+@pytest.fixture(scope="module")
+def loaded(empty_stores, ds):
+    """The small dataset loaded once into the test warehouse; returns (settings, counts)."""
+    return empty_stores, load_warehouse(empty_stores, ds)
+
+
+def test_gen012_load_round_trip(loaded, ds):
     from data.connections import connect_warehouse
 
-    counts = load_warehouse(empty_stores, ds)
+    settings, counts = loaded
     assert counts == ds.counts()
-    counts_again = load_warehouse(empty_stores, ds)  # idempotent: replaces, never appends
-    assert counts_again == counts
-    conn = connect_warehouse(empty_stores)
+    assert load_warehouse(settings, ds) == counts  # idempotent: replaces, never appends
+    conn = connect_warehouse(settings)
     try:
         cur = conn.cursor()
         for table, n in counts.items():
@@ -234,21 +239,27 @@ def test_gen012_load_round_trip(empty_stores, ds):
         assert n == counts["CIRCUITS"] and out > 0
         cur.execute("SELECT COUNT(*) FROM OUTAGE_EVENTS WHERE END_TIME IS NULL AND RESTORATION_STATUS <> 'restored'")
         assert cur.fetchone()[0] > 0
+        cur.execute(
+            "SELECT COUNT(*) FROM (SELECT METER_ID, READING_TIME FROM AMI_INTERVAL_READINGS"
+            " GROUP BY METER_ID, READING_TIME HAVING COUNT(*) > 1)"
+        )
+        assert cur.fetchone()[0] > 0, "bronze keeps the re-deliveries"
         cur.execute("SELECT SCALE, SEED, AS_OF FROM GENERATOR_RUNS")
         assert cur.fetchall() == [("small", TEST_SEED, TEST_AS_OF)]
     finally:
         conn.close()
 
 
-def test_gen013_cli_if_empty_skips_a_loaded_scale(empty_stores, ds, capsys):
+def test_gen013_cli_if_empty_skips_a_loaded_scale(loaded):
     from data.connections import connect_warehouse
 
-    load_warehouse(empty_stores, ds)
-    conn = connect_warehouse(empty_stores)
+    settings, _ = loaded
+    conn = connect_warehouse(settings)
     try:
         cur = conn.cursor()
         cur.execute("SELECT LOADED_AT FROM GENERATOR_RUNS")
         before = cur.fetchall()
+        assert len(before) == 1
         assert main(["--scale", "small", "--seed", str(TEST_SEED), "--if-empty"]) == 0
         cur.execute("SELECT LOADED_AT FROM GENERATOR_RUNS")
         assert cur.fetchall() == before
