@@ -340,7 +340,7 @@ def objectless_config(settings: Settings) -> dict[str, Any]:
     if settings.snowflake_warehouse:
         analyst["execution_environment"] = {"type": "warehouse", "warehouse": settings.snowflake_warehouse}
     return {
-        "models": {"orchestration": "auto"},
+        "models": {"orchestration": "claude-4-sonnet"},
         "instructions": {
             "response": "Answer with the actual numbers from the query results. Be brief.",
             "system": "You answer questions about the Houston distribution grid. Never modify data.",
