@@ -768,3 +768,22 @@ def test_spcs044_spcs_mode_server_shows_user_and_logs_no_secret(empty_stores, tm
     for name, secret in FAKE_SECRETS.items():
         assert secret not in logs, f"{name} secret leaked into the logs"
     assert rc == 0
+
+
+def test_spcs022_gunicorn_config_suits_sse(monkeypatch):
+    import runpy
+
+    monkeypatch.setenv("FLUX_BIND", "127.0.0.1:18999")
+    conf = runpy.run_path(str(ROOT / "app" / "gunicorn_conf.py"))
+    assert conf["bind"] == "127.0.0.1:18999"
+    # A chat stream holds a thread for minutes: thread workers, many threads, and a heartbeat
+    # timeout that a busy thread does not trip (the gthread main loop keeps heartbeating).
+    assert conf["worker_class"] == "gthread"
+    assert conf["workers"] * conf["threads"] >= 32
+    assert conf["preload_app"] is False  # pools open after the fork
+    assert 5 <= conf["graceful_timeout"] <= 30  # SPCS/Kubernetes kill after 30 s
+    assert conf["control_socket_disable"] is True
+    assert conf["accesslog"] is None  # the app's own request log carries the user
+    assert conf["logconfig_dict"]["handlers"]["flux-json-stdout"]["filters"] == ["redact"]
+    monkeypatch.delenv("FLUX_BIND")
+    assert runpy.run_path(str(ROOT / "app" / "gunicorn_conf.py"))["bind"] == "0.0.0.0:8080"
