@@ -169,7 +169,6 @@ def build_outages(seed: int, scale: Scale, grid: Grid, w: Weather, as_of_s: int)
         "index": np.flatnonzero(is_active),
         "circuit": c[is_active],
         "customers": customers[is_active],
-        "xfmr_lo": None,
         "crews": crews[is_active],
         "lat": lat[is_active],
         "lon": lon[is_active],
@@ -202,8 +201,8 @@ def build_crews_and_work_orders(seed: int, scale: Scale, grid: Grid, outages: pa
     # -- historical (completed / cancelled) -------------------------------------------------------
     n_h = scale.historical_work_orders
     from_outage = rng.random(n_h) < 0.3
-    ho = rng.integers(0, max(1, len(hist["index"])), n_h)
-    created = np.where(from_outage, hist["end"][ho] - rng.integers(600, 4 * HOUR, n_h) if len(hist["index"]) else 0,
+    ho = rng.integers(0, len(hist["index"]), n_h)  # every scale has historical outages
+    created = np.where(from_outage, hist["end"][ho] - rng.integers(600, 4 * HOUR, n_h),
                        as_of_s - rng.integers(5 * day, 365 * day, n_h))
     done = created + rng.integers(2 * HOUR, 25 * day, n_h) * np.where(from_outage, 0.05, 1.0)
     done = np.minimum(done, as_of_s - HOUR).astype(np.int64)
@@ -246,13 +245,13 @@ def build_crews_and_work_orders(seed: int, scale: Scale, grid: Grid, outages: pa
         pa.array(asset_kind == 0), pc.take(grid.t_ids, pa.array(t_pick)),
         pc.if_else(pa.array(asset_kind == 1), pole_ids, pick(grid.sub_ids, s_pick)),
     )
-    outage_ref = np.concatenate([np.where(from_outage, hist["index"][ho] if len(hist["index"]) else -1, -1),
+    outage_ref = np.concatenate([np.where(from_outage, hist["index"][ho], -1),
                                  np.full(n_a, -1), active["index"][worked]])
     has_outage = outage_ref >= 0
     outage_col = pc.if_else(pa.array(has_outage), pc.take(outage_ids, pa.array(np.maximum(outage_ref, 0))),
                             pa.scalar(None, pa.string()))
     priority = np.concatenate([
-        np.where(from_outage, hist["priority"][ho] if len(hist["index"]) else 1, rng.choice(4, n_h, p=[0.3, 0.4, 0.22, 0.08])),
+        np.where(from_outage, hist["priority"][ho], rng.choice(4, n_h, p=[0.3, 0.4, 0.22, 0.08])),
         rng.choice(4, n_a, p=[0.28, 0.4, 0.22, 0.10]),
         np.maximum(active["priority"][worked], 2),
     ])
