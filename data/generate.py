@@ -124,7 +124,7 @@ def _generate(scale, seed, as_of, ami_meters, ami_days, on_step=None) -> Dataset
     crews, work_orders = build_crews_and_work_orders(seed, sc, grid, outages, active, hist, now)
     tables["CREWS"], tables["WORK_ORDERS"] = crews, work_orders
     step("ami")
-    tables["AMI_INTERVAL_READINGS"] = build_ami(seed, grid, weather, now, meters, days)
+    tables["AMI_INTERVAL_READINGS"] = build_ami(seed, grid, weather, now, meters, days, active["xfmr_out_since"])
     return Dataset(scale=scale, seed=seed, as_of=as_of, ami_meters=meters, ami_days=days,
                    tables={name: tables[name] for name in TABLES})
 

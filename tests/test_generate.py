@@ -175,6 +175,19 @@ def test_gen009_bronze_holds_later_redeliveries(ds):
     assert max(ingest) <= TEST_AS_OF
 
 
+def test_gen015_meters_behind_an_open_outage_fall_silent(ds):
+    a = ds["GRID_ASSETS"]
+    dark = set(pc.filter(a["ASSET_ID"], pc.equal(a["STATUS"], "out_of_service")).to_pylist())
+    ami = ds["AMI_INTERVAL_READINGS"]
+    last: dict = {}
+    for t, r in zip(ami["TRANSFORMER_ID"].to_pylist(), ami["READING_TIME"].to_pylist()):
+        last[t] = max(last.get(t, r), r)
+    silent = {t for t in last if t in dark}
+    assert silent, "the sample includes de-energised transformers"
+    assert all(last[t] < TEST_AS_OF for t in silent)
+    assert all(last[t] == TEST_AS_OF for t in last if t not in dark)
+
+
 def test_gen010_customers_out_match_active_outages(ds):
     out = ds["OUTAGE_EVENTS"]
     active = pc.is_null(out["END_TIME"])

@@ -2,7 +2,8 @@
 
 Head-ends deliver each interval in per-collector batches a few minutes after it closes; ~2.5 %
 of reads arrive again later (a re-delivery, sometimes with a corrected value) under their own
-batch id, which is what the silver dedup step has to remove.
+batch id, which is what the silver dedup step has to remove. Meters behind an outage that is
+still open have been silent since it began.
 """
 
 from __future__ import annotations
@@ -22,18 +23,25 @@ NOMINAL_V = np.array([240.0, 208.0, 480.0])
 BASE_PF = np.array([0.97, 0.93, 0.89])
 
 
-def sample_transformers(seed: int, grid: Grid, meters: int) -> np.ndarray:
-    """Whole transformers, in random order, until their meters reach the requested sample size."""
+def sample_transformers(seed: int, grid: Grid, meters: int, out_now: np.ndarray) -> np.ndarray:
+    """Whole transformers, in random order, until their meters reach the requested sample size.
+
+    A few de-energised transformers go first, so the sample shows what an outage looks like.
+    """
     rng = stream(seed, "ami_sample")
-    order = rng.permutation(len(grid.t_kind))
+    perm = rng.permutation(len(grid.t_kind))
+    dark = perm[out_now[perm]][:3]
+    order = np.concatenate([dark, perm[~np.isin(perm, dark)]])
     cum = np.cumsum(grid.t_ncust[order])
     k = int(np.searchsorted(cum, meters)) + 1
     return np.sort(order[:k])
 
 
-def build_ami(seed: int, grid: Grid, w: Weather, as_of_s: int, meters: int, days: int) -> pa.Table:
+def build_ami(seed: int, grid: Grid, w: Weather, as_of_s: int, meters: int, days: int,
+              out_since: np.ndarray) -> pa.Table:
+    """``out_since``: per transformer, when its current outage began (int64 max when energised)."""
     rng = stream(seed, "ami")
-    xfmrs = sample_transformers(seed, grid, meters)
+    xfmrs = sample_transformers(seed, grid, meters, out_since < np.iinfo(np.int64).max)
     m_idx = np.flatnonzero(np.isin(grid.m_xfmr, xfmrs))
     n_m = len(m_idx)
     n_int = days * 96
@@ -63,8 +71,10 @@ def build_ami(seed: int, grid: Grid, w: Weather, as_of_s: int, meters: int, days
         for t in t_end for c in range(COLLECTORS)
     ]
 
+    # meters behind an open outage have sent nothing since it began
+    live = reading <= np.tile(out_since[grid.m_xfmr[m_idx]], n_int)
     # re-deliveries: older reads sent again, later, under a re-delivery batch
-    eligible = np.flatnonzero(reading <= as_of_s - 4 * 3600)  # so the resend is strictly later
+    eligible = np.flatnonzero(live & (reading <= as_of_s - 4 * 3600))  # so the resend is strictly later
     n_dup = int(round(len(usage) * REDELIVERY_RATE))
     dup = np.sort(rng.choice(eligible, size=min(n_dup, len(eligible)), replace=False))
     d_ingest = np.minimum(ingest[dup] + rng.integers(1800, 36 * 3600, len(dup)), as_of_s)
@@ -79,16 +89,17 @@ def build_ami(seed: int, grid: Grid, w: Weather, as_of_s: int, meters: int, days
 
     meter_ids = pc.take(grid.m_ids, pa.array(m_idx)).to_pylist()
     xfmr_ids = pc.take(grid.t_ids, pa.array(grid.m_xfmr[m_idx])).to_pylist()
-    all_meter = np.concatenate([meter_col, meter_col[dup]])
-    all_batch = np.concatenate([batch, d_batch.astype(np.int32) + len(batch_names)])
+    keep = np.concatenate([np.flatnonzero(live), dup])  # first deliveries, then the re-sends
+    all_meter = meter_col[keep]
+    all_batch = np.concatenate([batch[live], d_batch.astype(np.int32) + len(batch_names)])
     us = 1_000_000
     return pa.table({
         "METER_ID": pa.DictionaryArray.from_arrays(pa.array(all_meter), pa.array(meter_ids)),
         "TRANSFORMER_ID": pa.DictionaryArray.from_arrays(pa.array(all_meter), pa.array(xfmr_ids)),
-        "READING_TIME": pa.array(np.concatenate([reading, reading[dup]]) * us, type=pa.timestamp("us")),
-        "USAGE_KWH": np.concatenate([usage, d_usage]),
-        "VOLTAGE": np.concatenate([voltage, voltage[dup]]),
-        "POWER_FACTOR": np.concatenate([pf, pf[dup]]),
-        "INGESTION_TIME": pa.array(np.concatenate([ingest, d_ingest]) * us, type=pa.timestamp("us")),
+        "READING_TIME": pa.array(reading[keep] * us, type=pa.timestamp("us")),
+        "USAGE_KWH": np.concatenate([usage[live], d_usage]),
+        "VOLTAGE": voltage[keep],
+        "POWER_FACTOR": pf[keep],
+        "INGESTION_TIME": pa.array(np.concatenate([ingest[live], d_ingest]) * us, type=pa.timestamp("us")),
         "BATCH_ID": pa.DictionaryArray.from_arrays(pa.array(all_batch), pa.array(batch_names + rd_names)),
     })

@@ -179,10 +179,11 @@ def build_outages(seed: int, scale: Scale, grid: Grid, w: Weather, as_of_s: int)
     }
     # transformers de-energised right now
     lo_a, hi_a, _ = _scope(grid, t_all[is_active], kind[is_active], width[order][is_active])
-    out_now = np.zeros(n_t, dtype=bool)
-    for a, b in zip(lo_a, hi_a):
-        out_now[a:b] = True
-    active["xfmr_out"] = out_now
+    out_since = np.full(n_t, np.iinfo(np.int64).max)
+    for a, b, t0 in zip(lo_a, hi_a, start_all[is_active]):
+        out_since[a:b] = np.minimum(out_since[a:b], t0)
+    active["xfmr_out"] = out_since < np.iinfo(np.int64).max
+    active["xfmr_out_since"] = out_since
     hist = {"start": start_all[~is_active], "end": end_all[~is_active], "circuit": c[~is_active],
             "index": np.flatnonzero(~is_active), "lat": lat[~is_active], "lon": lon[~is_active],
             "transformer": t_all[~is_active], "priority": priority[~is_active]}
