@@ -5,6 +5,7 @@
 
 ``generate()`` is pure: the same scale, seed and as_of give identical tables. ``load_warehouse()``
 replaces whatever the generator loaded before (and the pipeline outputs derived from it).
+Every TIMESTAMP_NTZ it writes is UTC; AMI READING_TIME is the interval's end.
 """
 
 from __future__ import annotations

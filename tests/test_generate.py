@@ -281,6 +281,12 @@ def test_gen013_cli_if_empty_skips_a_loaded_scale(loaded):
 
 
 def test_gen014_bad_arguments_are_refused():
+    from zoneinfo import ZoneInfo
+
+    from data.generate import normalize_as_of
+
+    # as_of is UTC on the 15-minute grid, whatever zone it arrives in
+    assert normalize_as_of(datetime(2026, 7, 15, 9, 7, tzinfo=ZoneInfo("America/Chicago"))) == datetime(2026, 7, 15, 14, 0)
     with pytest.raises(ValueError):
         generate(scale="huge", seed=1, as_of=datetime(2026, 1, 1))
     with pytest.raises(ValueError):
