@@ -24,6 +24,7 @@ def fake():
 
 def make_settings(fake: FakeCortexServer, **kw) -> Settings:
     base = dict(agent_mode="object", agent_base_url=fake.url, snowflake_authenticator="programmatic_access_token",
+                snowflake_database="FLUX", snowflake_schema="PRODUCTION",
                 snowflake_pat="pat-token-123", agent_read_timeout_s=5.0, agent_connect_timeout_s=2.0)
     base.update(kw)
     return Settings(**base)
