@@ -53,4 +53,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     register_api(server, repository)
 
+    # Chat: POST /api/agent/stream (Cortex Agent or the local agent on the repository's pools).
+    from app.agent_api import register_agent_api
+
+    register_agent_api(server)
+
     return app
