@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
+    from callbacks.errors import handle_callback_error
+
     settings = settings or Settings()
     from app.logging_setup import install_request_logging, setup_logging
 
@@ -28,14 +30,16 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         assets_folder=str(ROOT / "assets"),
         serve_locally=True,
         update_title=None,
+        on_error=handle_callback_error,  # any callback exception -> a visible alert
     )
-    from dash import html
+    # The dashboard: a component built once (not a function, which Dash would ship twice);
+    # the callbacks package registers every feature's callbacks on first import.
+    import callbacks
+    from layouts.root import create_layout
 
-    from app.user import user_badge
+    callbacks.register_all()
 
-    app.layout = html.Div(
-        [html.H1("Flux Operations Center"), user_badge(), html.P("Starting up.")], id="root"
-    )
+    app.layout = create_layout(settings)
 
     @server.get("/healthz")
     def healthz():
@@ -52,6 +56,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         settings, pg_pool=open_pg_pool(settings), cache=init_cache(server, settings)
     )
     register_api(server, repository)
+    from app.map_routes import register_map_routes
+
+    register_map_routes(server)  # the map's layer URLs (.json aliases for deck.gl's loader)
 
     # Chat: POST /api/agent/stream (Cortex Agent or the local agent on the repository's pools).
     from app.agent_api import register_agent_api

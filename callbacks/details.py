@@ -1,0 +1,38 @@
+"""The details panel for the selected substation, feeder or outage, refreshed with the page."""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, callback, no_update
+
+from callbacks.common import provenance_dict, repository
+from data.models import StoreUnavailable
+from layouts import ids
+from layouts.details import KIND_LABELS, create_details, create_details_placeholder, trace_paths
+from layouts.status import create_error_alert
+
+# The facade calls a feeder a segment.
+FACADE_KIND = {"substation": "substation", "feeder": "segment", "outage": "outage"}
+
+
+@callback(
+    Output(ids.DETAILS_BODY, "children"),
+    Output(ids.DETAILS_TITLE, "children"),
+    Output(ids.MAP_TRACE, "data"),
+    Input(ids.DETAILS_SELECTION, "data"),
+    Input(ids.REFRESH, "n_intervals"),
+    State(ids.MAP_TRACE, "data"),
+)
+def show_details(selection, _n, shown_trace):
+    if not selection or selection.get("kind") not in FACADE_KIND:
+        return create_details_placeholder(), "Details", None
+    kind, item_id = selection["kind"], selection["id"]
+    repo = repository()
+    try:
+        result = repo.details(kind=FACADE_KIND[kind], id=item_id)
+        trace = repo.network_trace(segment_id=item_id).data if kind == "feeder" and result.data else None
+    except StoreUnavailable:
+        return create_error_alert("Details unavailable: neither Postgres nor Snowflake answered."), KIND_LABELS[kind], None
+    body = create_details(kind, result.data, provenance_dict(result), trace)
+    paths = trace_paths(trace)
+    # an unchanged trace is not re-sent: the map would rebuild its deck for nothing
+    return body, f"{KIND_LABELS[kind]} {item_id}", no_update if paths == shown_trace else paths

@@ -1,0 +1,43 @@
+"""The grid map: rebuild the (small) deck description when the view, the layer toggles, the
+selection's trace or the refresh tick change. Layers load their rows by URL in the browser, so
+this callback reads nothing; the feeder URL only changes with level of detail and viewport."""
+
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback
+
+from callbacks.common import settings
+from layouts import ids
+from layouts.map_deck import MapView, create_deck, level_of_detail
+
+
+@callback(
+    Output(ids.MAP_DECK, "data"),
+    Output(ids.MAP_LOD, "children"),
+    Input(ids.MAP_VIEW, "data"),
+    Input(ids.MAP_TARGET, "data"),
+    Input(ids.MAP_LAYER_TOGGLES, "value"),
+    Input(ids.MAP_TRACE, "data"),
+    Input(ids.REFRESH, "n_intervals"),
+)
+def update_deck(view, target, visible, trace, n_intervals):
+    map_view = MapView.from_dict(view)
+    deck = create_deck(
+        view=map_view,
+        target=target,
+        visible=visible or [],
+        refresh_token=n_intervals or 0,
+        basemap_style=settings().basemap_style,
+        trace=trace,
+    )
+    lod = level_of_detail(map_view.zoom)
+    return deck, f"{lod} · zoom {map_view.zoom:.1f}"
+
+
+# After a jump to a new target, report the resulting view (for level of detail and the URL).
+clientside_callback(
+    ClientsideFunction(namespace="flux", function_name="reportSoon"),
+    Output(ids.MAP_REPORTED, "data"),
+    Input(ids.MAP_TARGET, "data"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,102 @@
+"""The KPI header: every value from the facade's kpis() read (never hard-coded), each with its
+data age and serving store, refreshed on the page interval. Also the warehouse banner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import Input, Output, callback
+
+from callbacks.common import now, provenance_dict, repository
+from data.models import AnalyticsUnavailable
+from layouts import ids
+from layouts.status import STORE_LABELS, create_banner, create_store_badge, data_age_seconds, format_age
+
+# Which timestamp in the kpis row dates each KPI (None: the read's own freshness).
+KPI_TIME_FIELD = {"system_load": "ercot_interval", "ercot_price": "ercot_interval", "temperature": "weather_time"}
+
+
+def _num(value, fmt: str) -> str:
+    if value is None:
+        return "—"
+    return format(value, fmt)
+
+
+def kpi_values(row: dict) -> dict[str, str]:
+    """Display text for each KPI from one kpis row."""
+    load, peak, pct = row.get("system_load_mw"), row.get("system_peak_mw"), row.get("system_load_pct_of_peak")
+    if load is None:
+        system_load = "—"
+    else:
+        system_load = f"{load:,.0f} / {_num(peak, ',.0f')} MW"
+        if pct is not None:
+            system_load += f" ({pct:.0f}%)"
+    price = row.get("ercot_price_usd_mwh")
+    temp = row.get("temp_f")
+    return {
+        "customers_out": _num(row.get("customers_out"), ","),
+        "active_outages": _num(row.get("active_outages"), ","),
+        "crews_active": _num(row.get("crews_active"), ","),
+        "system_load": system_load,
+        "ercot_price": "—" if price is None else f"${price:,.2f}/MWh",
+        "temperature": "—" if temp is None else f"{temp:.0f} °F",
+        "saidi": _num(row.get("saidi"), ",.1f"),
+        "saifi": _num(row.get("saifi"), ".3f"),
+        "caidi": _num(row.get("caidi"), ",.1f"),
+    }
+
+
+def kpi_metas(row: dict, provenance: dict, at: datetime) -> dict[str, str]:
+    """"Snowflake · 3 min old" for each KPI: its own timestamp where the row has one."""
+    store = STORE_LABELS.get(provenance.get("backend"), provenance.get("backend") or "?")
+    out = {}
+    for name in ids.KPI_NAMES:
+        field = KPI_TIME_FIELD.get(name)
+        stamp = row.get(field) if field else None
+        age = data_age_seconds(stamp if stamp is not None else provenance.get("freshness"), at)
+        out[name] = f"{store} · {format_age(age)}"
+    return out
+
+
+def _badge(store: str, up: bool) -> tuple[str, str]:
+    badge = create_store_badge(store, up)
+    return badge.children, badge.color
+
+
+_OUTPUTS = (
+    [Output(ids.kpi_value(n), "children") for n in ids.KPI_NAMES]
+    + [Output(ids.kpi_meta(n), "children") for n in ids.KPI_NAMES]
+    + [
+        Output(ids.STATUS_UPDATED, "children"),
+        Output(ids.STATUS_BANNER_WAREHOUSE, "children"),
+        Output(ids.STATUS_STORE_WAREHOUSE, "children"),
+        Output(ids.STATUS_STORE_WAREHOUSE, "color"),
+    ]
+)
+
+
+@callback(*_OUTPUTS, Input(ids.REFRESH, "n_intervals"))
+def refresh_kpis(_n):
+    at = now()
+    try:
+        result = repository().kpis()
+    except AnalyticsUnavailable:
+        values = ["—"] * len(ids.KPI_NAMES)
+        metas = ["analytics unavailable"] * len(ids.KPI_NAMES)
+        return (
+            *values,
+            *metas,
+            f"{at:%H:%M:%S} UTC",
+            create_banner(postgres_down=False, warehouse_down=True),
+            *_badge("snowflake", False),
+        )
+    provenance = provenance_dict(result)
+    values = kpi_values(result.data)
+    metas = kpi_metas(result.data, provenance, at)
+    return (
+        *[values[n] for n in ids.KPI_NAMES],
+        *[metas[n] for n in ids.KPI_NAMES],
+        f"{at:%H:%M:%S} UTC",
+        [],
+        *_badge("snowflake", True),
+    )

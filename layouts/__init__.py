@@ -1,0 +1,1 @@
+"""Layouts: pure functions that build Dash components. No I/O, no callbacks."""

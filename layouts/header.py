@@ -1,0 +1,67 @@
+"""The navbar and the KPI header. Values arrive from callbacks; nothing here reads data."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from app.user import user_badge
+from layouts import ids
+from layouts.status import create_store_badge
+
+KPI_LABELS = {
+    "customers_out": "Customers out",
+    "active_outages": "Active outages",
+    "crews_active": "Crews in the field",
+    "system_load": "System load / peak",
+    "ercot_price": "ERCOT price",
+    "temperature": "Temperature",
+    "saidi": "SAIDI (min)",
+    "saifi": "SAIFI",
+    "caidi": "CAIDI (min)",
+}
+
+
+def create_navbar(*, chat_available: bool) -> dbc.Navbar:
+    right = [
+        html.Span(
+            [create_store_badge("postgres", None, ids.STATUS_STORE_POSTGRES), create_store_badge("snowflake", None, ids.STATUS_STORE_WAREHOUSE)],
+            className="flux-stores me-3",
+        ),
+        html.Span(["Updated ", html.Span("—", id=ids.STATUS_UPDATED)], className="flux-updated me-3"),
+        html.Span(["User ", user_badge()], className="flux-updated me-3"),
+    ]
+    if chat_available:
+        right.append(dbc.Button("Ask the grid", id=ids.CHAT_OPEN, size="sm", color="info", outline=True))
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [html.Span("⚡", className="me-2"), "Flux Operations Center"], className="flux-brand"
+                ),
+                html.Div(right, className="d-flex align-items-center"),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="flux-navbar py-1",
+    )
+
+
+def create_kpi_card(name: str) -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(KPI_LABELS[name], className="flux-kpi-label"),
+                html.Div("…", id=ids.kpi_value(name), className="flux-kpi-value"),
+                html.Div("", id=ids.kpi_meta(name), className="flux-kpi-meta"),
+            ],
+            className="p-2",
+        ),
+        className="flux-kpi h-100",
+    )
+
+
+def create_kpi_row() -> html.Div:
+    return html.Div([create_kpi_card(n) for n in ids.KPI_NAMES], id=ids.KPI_ROW, className="flux-kpi-row")

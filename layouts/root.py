@@ -1,0 +1,94 @@
+"""The whole page. Built once at start-up as a component (never a function: Dash would embed a
+function-valued layout a second time as its validation layout)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.analytics import create_analytics_panel
+from layouts.details import create_details_panel
+from layouts.header import create_kpi_row, create_navbar
+from layouts.grid_map import create_map_panel
+from layouts.map_deck import DEFAULT_LAYERS, HOME_VIEW, MapView, create_deck
+from layouts.tables import create_tables_panel
+from layouts.weather import create_weather_panel
+
+VIEWS = ("operations", "weather", "analytics")
+VIEW_LABELS = {"operations": "Operations", "weather": "Weather", "analytics": "Analytics"}
+
+
+def _chat_panel():
+    """The chat feature's panel when layouts/chat.py is present."""
+    if importlib.util.find_spec("layouts.chat") is None:
+        return None
+    from layouts.chat import create_chat_panel
+
+    return create_chat_panel()
+
+
+def create_stores(settings) -> list:
+    return [
+        dcc.Location(id=ids.URL, refresh="callback-nav"),
+        dcc.Interval(id=ids.REFRESH, interval=int(settings.refresh_interval_s * 1000)),
+        dcc.Store(id=ids.MAP_VIEW, data=dict(HOME_VIEW)),
+        dcc.Store(id=ids.MAP_TARGET, data=None),
+        dcc.Store(id=ids.DETAILS_SELECTION, data=None),
+        dcc.Store(id=ids.URL_SYNC, data=None),
+        dcc.Store(id=ids.MAP_TRACE, data=None),
+        dcc.Store(id=ids.MAP_REPORTED, data=None),
+    ]
+
+
+def create_operations_view(settings) -> html.Div:
+    deck = create_deck(view=MapView(**HOME_VIEW), basemap_style=settings.basemap_style)
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(create_map_panel(deck, basemap_style=settings.basemap_style, visible=DEFAULT_LAYERS), lg=8),
+                    dbc.Col(create_details_panel(), lg=4),
+                ],
+                className="g-2",
+            ),
+            html.Div(create_tables_panel(), className="mt-2"),
+        ],
+        className="p-2",
+    )
+
+
+def create_layout(settings) -> html.Div:
+    chat = _chat_panel()
+    body = [
+        *create_stores(settings),
+        create_navbar(chat_available=chat is not None),
+        html.Div(
+            [
+                html.Div(id=ids.ERROR_ALERTS),
+                html.Div(id=ids.STATUS_BANNER_POSTGRES),
+                html.Div(id=ids.STATUS_BANNER_WAREHOUSE),
+                create_kpi_row(),
+                # Tabs as navigation only; the panes stay mounted (hidden with CSS) so switching
+                # views never re-creates the deck.gl canvas and loses the operator's pan and zoom.
+                dbc.Tabs(
+                    [dbc.Tab(label=VIEW_LABELS[v], tab_id=v) for v in VIEWS],
+                    id=ids.VIEW_TABS,
+                    active_tab="operations",
+                    className="flux-view-tabs mt-2",
+                ),
+                html.Div(create_operations_view(settings), id=ids.view_pane("operations"), className="flux-pane"),
+                html.Div(create_weather_panel(), id=ids.view_pane("weather"), className="flux-pane", hidden=True),
+                html.Div(create_analytics_panel(), id=ids.view_pane("analytics"), className="flux-pane", hidden=True),
+            ],
+            className="flux-main px-2",
+        ),
+    ]
+    if chat is not None:
+        body.append(
+            dbc.Offcanvas(chat, id=ids.CHAT_OFFCANVAS, title="Ask the grid", placement="end", is_open=False, scrollable=True)
+        )
+    # data-ag-theme-mode: AG Grid's built-in theme follows it into dark mode.
+    return html.Div(body, id="flux-root", className="flux-root", **{"data-ag-theme-mode": "dark"})
