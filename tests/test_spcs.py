@@ -140,7 +140,7 @@ def test_spcs004_service_spec_content():
     # The sync job uses the writer secret, never the dashboard's.
     job = yaml.safe_load(_render(SPCS / "sync_job.yaml"))
     (jc,) = job["spec"]["containers"]
-    assert jc["command"] == ["python", "-m", "data.sync"]
+    assert jc["command"] == ["python", "-m", "data.sync", "--once"]
     assert jc["secrets"][0]["snowflakeSecret"]["objectName"] == "FLUX.APP.FLUX_PG_SYNC_SECRET"
 
 
@@ -787,3 +787,20 @@ def test_spcs022_gunicorn_config_suits_sse(monkeypatch):
     assert conf["logconfig_dict"]["handlers"]["flux-json-stdout"]["filters"] == ["redact"]
     monkeypatch.delenv("FLUX_BIND")
     assert runpy.run_path(str(ROOT / "app" / "gunicorn_conf.py"))["bind"] == "0.0.0.0:8080"
+
+
+def test_spcs023_sync_job_runs_a_real_module():
+    import importlib.util
+
+    job = yaml.safe_load((SPCS / "sync_job.yaml").read_text())
+    command = job["spec"]["containers"][0]["command"]
+    assert command[:2] == ["python", "-m"]
+    assert importlib.util.find_spec(command[2]) is not None, f"{command[2]} is not in the image"
+    # The module accepts the job's arguments: with a table it does not know it stops at argument
+    # checking (exit 2, "unknown tables") instead of complaining about the job's own flags.
+    probe = subprocess.run(
+        [sys.executable, *command[1:], "--tables", "h5_no_such_table"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert probe.returncode == 2 and "unknown tables" in probe.stderr, probe.stderr[-500:]
+    # ... and its package is one the Dockerfile copies.
+    assert f"COPY --chown=root:root {command[2].split('.')[0]}/ " in _dockerfile()
