@@ -21,9 +21,17 @@ from data.models import NO_BBOX, BBox, FeederLayer, Row, StoreResult
 from data.store import LOD_DECIMALS, Store, bbox_meets, split_freshness
 
 
-def normalise_value(value: Any) -> Any:
+# fakesnow 0.12's server sends a NULL timestamp as the Unix epoch; a grid record never
+# carries exactly 1970-01-01T00:00:00, so against the local warehouse it reads as NULL.
+EPOCH_NAIVE = datetime(1970, 1, 1)
+EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def normalise_value(value: Any, epoch_is_null: bool = False) -> Any:
     """Snowflake -> the Python types psycopg gives for the same Postgres column."""
     if isinstance(value, datetime):
+        if epoch_is_null and (value == EPOCH_NAIVE if value.tzinfo is None else value == EPOCH_UTC):
+            return None
         # TIMESTAMP_NTZ columns hold UTC; Postgres timestamptz comes back aware.
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, Decimal):
@@ -31,8 +39,8 @@ def normalise_value(value: Any) -> Any:
     return value
 
 
-def normalise_row(row: dict[str, Any]) -> Row:
-    return {key.lower(): normalise_value(value) for key, value in row.items()}
+def normalise_row(row: dict[str, Any], epoch_is_null: bool = False) -> Row:
+    return {key.lower(): normalise_value(value, epoch_is_null) for key, value in row.items()}
 
 
 def parse_linestring(wkt: str | None, decimals: int) -> list[list[float]]:
@@ -113,14 +121,18 @@ class WarehousePool:
 class WarehouseStore(Store):
     backend = "snowflake"
 
-    def __init__(self, pool: WarehousePool):
+    def __init__(self, pool: WarehousePool, *, epoch_is_null: bool = False):
         self.pool = pool
+        self.epoch_is_null = epoch_is_null
 
     @classmethod
     def from_settings(cls, settings) -> "WarehouseStore":
         from data.connections import connect_warehouse
 
-        return cls(WarehousePool(lambda: connect_warehouse(settings), settings.warehouse_pool_size))
+        return cls(
+            WarehousePool(lambda: connect_warehouse(settings), settings.warehouse_pool_size),
+            epoch_is_null=settings.warehouse_is_local,
+        )
 
     def _rows(self, name: str, params: dict[str, Any]) -> list[Row]:
         from snowflake.connector import DictCursor
@@ -129,7 +141,7 @@ class WarehouseStore(Store):
             cur = conn.cursor(DictCursor)
             try:
                 cur.execute(queries.load("warehouse", name), params)
-                return [normalise_row(r) for r in cur.fetchall()]
+                return [normalise_row(r, self.epoch_is_null) for r in cur.fetchall()]
             finally:
                 cur.close()
 

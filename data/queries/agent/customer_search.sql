@@ -12,8 +12,10 @@ WITH exact AS (
 fuzzy AS (
     SELECT customer_id FROM flux.customers
     WHERE NOT EXISTS (SELECT 1 FROM exact) AND (full_name %% %(q)s OR service_address %% %(q)s)
+    LIMIT 500
 ),
-hits AS (SELECT customer_id FROM exact UNION SELECT customer_id FROM fuzzy)
+-- Bounded, so the planner joins back by primary key instead of scanning the whole table.
+hits AS (SELECT customer_id FROM (SELECT customer_id FROM exact LIMIT 500) e UNION SELECT customer_id FROM fuzzy)
 SELECT c.customer_id, c.full_name, c.primary_meter_id, c.service_address, c.city, c.segment,
        c.transformer_id, c.circuit_id,
        round(greatest(similarity(c.full_name, %(q)s), similarity(c.service_address, %(q)s))::numeric, 3) AS score

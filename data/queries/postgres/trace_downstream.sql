@@ -17,7 +17,9 @@ xf AS (
 SELECT f.segment_id, f.circuit_id, f.substation_id, f.upstream_segment_id, f.seq, down.hops,
        f.load_percent, coalesce(xf.transformers, 0) AS transformer_count,
        coalesce(xf.customers, 0) AS customer_count,
-       ST_AsGeoJSON(f.geom, 5)::json -> 'coordinates' AS path
+       ST_AsGeoJSON(f.geom, 5)::json -> 'coordinates' AS path,
+       (SELECT max(synced_at) FROM flux.cache_freshness
+         WHERE table_name IN ('feeder_segments', 'grid_assets')) AS _freshness
 FROM down
 JOIN flux.feeder_segments f ON f.segment_id = down.segment_id
 LEFT JOIN xf ON xf.segment_id = down.segment_id

@@ -8,6 +8,7 @@ WITH RECURSIVE up AS (
     WHERE up.hops < 100000
 )
 SELECT f.segment_id, f.circuit_id, f.substation_id, f.upstream_segment_id, f.seq, up.hops,
-       f.load_percent, ST_AsGeoJSON(f.geom, 5)::json -> 'coordinates' AS path
+       f.load_percent, ST_AsGeoJSON(f.geom, 5)::json -> 'coordinates' AS path,
+       (SELECT max(synced_at) FROM flux.cache_freshness WHERE table_name = 'feeder_segments') AS _freshness
 FROM up JOIN flux.feeder_segments f ON f.segment_id = up.segment_id
 ORDER BY up.hops DESC

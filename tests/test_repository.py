@@ -1,0 +1,186 @@
+"""The repository and its two stores against the real stack: the same read from Postgres and
+from the warehouse has the same keys and types; KPIs follow IEEE 1366 from the raw rows; the
+shared cache keys on every parameter; the breaker's state machine."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date, datetime, timezone
+
+import pytest
+
+from data.breaker import CircuitBreaker
+from data.models import BBox
+from data.warehouse import normalise_row, normalise_value, parse_linestring
+
+
+@pytest.fixture(scope="module")
+def stores(loaded_stores):
+    from data.connections import open_pg_pool
+    from data.postgres import PostgresStore
+    from data.warehouse import WarehouseStore
+
+    pool = open_pg_pool(loaded_stores, wait=True)
+    pg, wh = PostgresStore(pool, wait_s=loaded_stores.pg_pool_timeout_s), WarehouseStore.from_settings(loaded_stores)
+    yield pg, wh
+    pool.close()
+    wh.pool.close()
+
+
+def _sample_ids(pg):
+    sub = pg.substations().data[0]["substation_id"]
+    circuit = pg.circuit_metadata(substation_id=sub, circuit_id=None).data[0]["circuit_id"]
+    segment = pg.trace_downstream(segment_id=f"{circuit}-S0001").data or []
+    seg_id = segment[0]["segment_id"] if segment else None
+    return sub, circuit, seg_id
+
+
+READS = {
+    "substation_status": lambda s, ids: s.substation_status(),
+    "substations": lambda s, ids: s.substations(),
+    "assets": lambda s, ids: s.assets(circuits=[ids[1]], asset_ids=None, asset_type=None, bbox=None, limit=5000),
+    "assets_bbox": lambda s, ids: s.assets(circuits=None, asset_ids=None, asset_type="transformer",
+                                           bbox=BBox(-95.6, 29.6, -95.2, 29.9), limit=5000),
+    "circuit_metadata": lambda s, ids: s.circuit_metadata(substation_id=ids[0], circuit_id=None),
+    "circuit_status": lambda s, ids: s.circuit_status(substation_id=ids[0], circuit_id=None),
+    "active_outages": lambda s, ids: s.active_outages(),
+    "active_work_orders": lambda s, ids: s.active_work_orders(limit=5000),
+    "crews": lambda s, ids: s.crews(),
+    "substation": lambda s, ids: s.substation(substation_id=ids[0]),
+    "segment": lambda s, ids: s.segment(segment_id=ids[2]),
+    "trace_upstream": lambda s, ids: s.trace_upstream(segment_id=ids[2]),
+    "trace_downstream": lambda s, ids: s.trace_downstream(segment_id=ids[2]),
+}
+
+
+def _types(rows, key):
+    return {type(r[key]) for r in rows if r[key] is not None}
+
+
+@pytest.mark.parametrize("read", sorted(READS))
+def test_repo001_postgres_and_warehouse_agree_on_keys_types_and_counts(stores, read):
+    pg, wh = stores
+    ids = _sample_ids(pg)
+    a, b = READS[read](pg, ids), READS[read](wh, ids)
+    assert a.data, f"{read}: Postgres returned nothing"
+    assert len(a.data) == len(b.data), read
+    assert list(a.data[0]) == list(b.data[0]), read
+    for key in a.data[0]:
+        ta, tb = _types(a.data, key), _types(b.data, key)
+        assert not ta or not tb or ta == tb, f"{read}.{key}: postgres {ta} vs warehouse {tb}"
+    assert a.freshness is not None and b.freshness is not None
+    # 0 stays 0 and None stays None across the stores
+    for key in a.data[0]:
+        zeros_a = sum(1 for r in a.data if r[key] is not None and r[key] == 0)
+        zeros_b = sum(1 for r in b.data if r[key] is not None and r[key] == 0)
+        assert zeros_a == zeros_b, f"{read}.{key}: zero counts differ"
+        assert sum(r[key] is None for r in a.data) == sum(r[key] is None for r in b.data), f"{read}.{key}: nulls"
+
+
+@pytest.mark.parametrize("lod,bbox", [("overview", None), ("simplified", None),
+                                       ("full", BBox(-95.6, 29.6, -95.2, 29.9))])
+def test_repo002_feeder_layers_agree(stores, lod, bbox):
+    pg, wh = stores
+    a, b = pg.feeder_layer(lod=lod, bbox=bbox).data, wh.feeder_layer(lod=lod, bbox=bbox).data
+    fa, fb = json.loads(a.body()), json.loads(b.body())
+    assert a.count == len(fa) > 0
+    assert [f["id"] for f in fa] == [f["id"] for f in fb]
+    assert list(fa[0]) == list(fb[0]) == ["id", "circuit_id", "substation_id", "load_percent", "path"]
+    for x, y in zip(fa[:200], fb[:200]):
+        assert len(x["path"]) == len(y["path"])
+        assert x["path"][0] == pytest.approx(y["path"][0], abs=1.5e-4)  # 4 decimals, rounding may differ
+
+
+def test_repo003_kpis_follow_ieee_1366(loaded_stores, stores):
+    _, wh = stores
+    from data.connections import connect_warehouse
+
+    kpis = wh.kpis().data[0]
+    conn = connect_warehouse(loaded_stores)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT COUNT(*) FROM CUSTOMERS_MASTER_DATA")
+        served = cur.fetchone()[0]
+        cur.execute("SELECT START_TIME, END_TIME, DURATION_MINUTES, AFFECTED_CUSTOMERS_COUNT FROM OUTAGE_EVENTS")
+        events = [tuple(normalise_value(v, epoch_is_null=True) for v in e) for e in cur.fetchall()]
+    finally:
+        conn.close()
+    as_of = max(e[0] for e in events)
+    start = as_of.replace(year=as_of.year - 1)
+    sustained = [e for e in events if e[1] is not None and e[2] is not None and e[2] > 5 and start < e[0] <= as_of]
+    ci = sum(e[3] for e in sustained)
+    cmi = sum(e[3] * e[2] for e in sustained)
+    assert kpis["total_customers"] == served
+    assert kpis["active_outages"] == sum(1 for e in events if e[1] is None)
+    assert kpis["customers_out"] == sum(e[3] for e in events if e[1] is None)
+    assert kpis["saifi"] == pytest.approx(ci / served, abs=1e-4)
+    assert kpis["saidi"] == pytest.approx(cmi / served, abs=1e-3)
+    assert kpis["caidi"] == pytest.approx(kpis["saidi"] / kpis["saifi"], rel=1e-3)
+    assert kpis["saidi"] != 152.3 and kpis["saifi"] != 1.42  # the original's hard-coded figures
+
+
+def test_repo004_shared_cache_keys_every_parameter(loaded_stores, tmp_path):
+    from cachelib import FileSystemCache
+
+    from data.connections import open_pg_pool
+    from data.repository import Repository
+
+    cache = FileSystemCache(str(tmp_path))
+    pool = open_pg_pool(loaded_stores, wait=True)
+    repo = Repository.from_settings(loaded_stores, pg_pool=pool, cache=cache)
+    try:
+        first = repo.active_work_orders(limit=2)
+        assert not first.provenance.cached and first.provenance.backend == "postgres"
+        second = repo.active_work_orders(limit=2)
+        assert second.provenance.cached and second.data == first.data
+        other = repo.active_work_orders(limit=3)
+        assert not other.provenance.cached and len(other.data) == min(3, len(repo.active_work_orders(limit=5000).data))
+        # a second repository (another worker) sees the same cache directory
+        repo2 = Repository.from_settings(loaded_stores, pg_pool=pool, cache=FileSystemCache(str(tmp_path)))
+        assert repo2.active_work_orders(limit=2).provenance.cached
+    finally:
+        repo.close()
+
+
+def test_repo005_breaker_state_machine():
+    now = [0.0]
+    b = CircuitBreaker(5.0, clock=lambda: now[0])
+    assert b.allow() and b.state == "closed"
+    b.failure(RuntimeError("down"))
+    assert b.state == "open" and not b.allow()
+    now[0] = 4.9
+    assert not b.allow()
+    now[0] = 5.0
+    results = []
+    barrier = threading.Barrier(8)
+
+    def probe():
+        barrier.wait()
+        results.append(b.allow())
+
+    threads = [threading.Thread(target=probe) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1 and b.state == "half_open"
+    b.failure("still down")
+    assert b.state == "open" and not b.allow()
+    now[0] = 10.0
+    assert b.allow() and not b.allow()
+    b.success()
+    assert b.state == "closed" and b.allow() and b.allow()
+
+
+def test_repo006_warehouse_normalisation():
+    from decimal import Decimal
+
+    row = normalise_row({"N": Decimal("0"), "X": Decimal("1.50"), "T": datetime(2026, 7, 1, 12), "D": date(2026, 7, 1)})
+    assert row == {"n": 0, "x": 1.5, "t": datetime(2026, 7, 1, 12, tzinfo=timezone.utc), "d": date(2026, 7, 1)}
+    assert type(row["n"]) is int and type(row["x"]) is float
+    assert parse_linestring("LINESTRING(-95.1234567 29.7654321, -95.2 29.8)", 5) == [[-95.12346, 29.76543], [-95.2, 29.8]]
+    assert parse_linestring(None, 5) == []
+    # the local warehouse's NULL timestamp (the epoch) reads as None only when asked to
+    assert normalise_value(datetime(1970, 1, 1), epoch_is_null=True) is None
+    assert normalise_value(datetime(1970, 1, 1)) == datetime(1970, 1, 1, tzinfo=timezone.utc)
