@@ -94,6 +94,7 @@ def local_gunicorn(loaded_stores, tmp_path_factory):
 
 
 # -- streaming through gunicorn --------------------------------------------------------------------
+@pytest.mark.slow
 def test_stream001_events_arrive_incrementally_through_gunicorn(local_gunicorn):
     conn, resp = local_gunicorn.post_stream({"query": "How many customers are out right now?"})
     assert resp.status == 200
@@ -114,6 +115,7 @@ def test_stream001_events_arrive_incrementally_through_gunicorn(local_gunicorn):
     assert sum(1 for g in gaps if g >= 0.02) >= 3
 
 
+@pytest.mark.slow
 def test_stream002_a_long_chat_does_not_block_others(local_gunicorn):
     # an unmatched question streams its suggestions slowly (many chunks at 40 ms)
     slow_conn, slow = local_gunicorn.post_stream({"query": "what is the meaning of life"})
@@ -132,6 +134,7 @@ def test_stream002_a_long_chat_does_not_block_others(local_gunicorn):
     assert time.monotonic() - started < 20
 
 
+@pytest.mark.slow
 def test_stream003_thread_carries_follow_ups(local_gunicorn):
     conn, resp = local_gunicorn.post_stream({"query": "Show outages by cause this month"})
     thread_id = int(resp.getheader("X-Flux-Thread-Id"))
@@ -147,6 +150,8 @@ def test_stream003_thread_carries_follow_ups(local_gunicorn):
     assert tool["verified_query_used"] == "outages_by_cause"
 
 
+@pytest.mark.slow
+@pytest.mark.fault
 def test_stream004_client_disconnect_stops_the_upstream(loaded_stores):
     with FakeCortexServer() as fake:
         # a long Cortex answer: 40 copies of a recorded stream, one event every 50 ms
@@ -179,6 +184,7 @@ def client(test_settings):
     return minimal_app(test_settings.model_copy(update={"agent_mode": "local", "max_request_bytes": 4096})).test_client()
 
 
+@pytest.mark.badinput
 @pytest.mark.parametrize("body,content_type", [
     (None, None),
     ("not json", "application/json"),

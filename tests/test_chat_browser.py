@@ -17,6 +17,8 @@ from data.agent import LocalAgent
 from layouts import ids
 from layouts.chat import create_chat_panel
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT_DIR = Path(__file__).resolve().parent.parent
 RECORD_LENGTHS = """
 window.__answerLengths = [];
