@@ -60,7 +60,7 @@
       node.textContent = "The chart could not be read."; node.classList.add("chat-error"); return;
     }
     ensureVega().then(function () {
-      return window.vegaEmbed(node, spec, { actions: false, renderer: "svg" });
+      return window.vegaEmbed(node, spec, { actions: false, renderer: "svg", theme: "dark" });
     }).catch(function (err) {
       node.textContent = "Chart unavailable: " + err.message; node.classList.add("chat-error");
     });
