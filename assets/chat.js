@@ -118,7 +118,8 @@
 
   // -- one turn -----------------------------------------------------------------------------
   function buildLive(question) {
-    var live = document.getElementById(IDS.live);
+    // The panel may sit in a closed offcanvas: a detached node keeps the stream's state.
+    var live = document.getElementById(IDS.live) || el("div");
     live.innerHTML = "";
     var user = el("div", "chat-msg user");
     user.appendChild(el("div", "chat-role", "You"));
@@ -205,8 +206,9 @@
       var t = document.getElementById(IDS.transcript);
       if ((t && t.children.length >= count) || ++tries > 100) {
         clearInterval(timer);
-        if (!state.busy) {
-          document.getElementById(IDS.live).innerHTML = "";
+        var live = document.getElementById(IDS.live);
+        if (!state.busy && live) {
+          live.innerHTML = "";
           setProps(IDS.liveResult, { data: null });
         }
       }
