@@ -76,10 +76,10 @@ CREATE OR REPLACE AGENT {db}.{sc}.{agent}
         warehouse: {wh}
   $$;
 
--- The service role runs the agent and its analyst tool (spcs/sql/01_account.sql creates it).
+-- The service role runs the agent and its analyst tool (spcs/sql/01_account.sql creates it and
+-- grants it SNOWFLAKE.CORTEX_USER).
 GRANT SELECT ON SEMANTIC VIEW {view} TO ROLE FLUX_SERVICE;
 GRANT USAGE ON AGENT {db}.{sc}.{agent} TO ROLE FLUX_SERVICE;
-GRANT DATABASE ROLE SNOWFLAKE.CORTEX_USER TO ROLE FLUX_SERVICE;
 """
 
 

@@ -510,7 +510,7 @@ CREATE OR REPLACE AGENT FLUX.PRODUCTION.FLUX_GRID_AGENT
         warehouse: FLUX_WH
   $$;
 
--- The service role runs the agent and its analyst tool (spcs/sql/01_account.sql creates it).
+-- The service role runs the agent and its analyst tool (spcs/sql/01_account.sql creates it and
+-- grants it SNOWFLAKE.CORTEX_USER).
 GRANT SELECT ON SEMANTIC VIEW FLUX.PRODUCTION.FLUX_GRID TO ROLE FLUX_SERVICE;
 GRANT USAGE ON AGENT FLUX.PRODUCTION.FLUX_GRID_AGENT TO ROLE FLUX_SERVICE;
-GRANT DATABASE ROLE SNOWFLAKE.CORTEX_USER TO ROLE FLUX_SERVICE;
