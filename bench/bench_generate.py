@@ -5,8 +5,9 @@
 
 Writes bench/results/generate.json: per-phase seconds for every run and their medians, next to
 the issue's target (topology plus the default AMI sample in both stores in <= 120 s on this
-2-core machine). It writes only to its own databases. When data.sync (and data.pipeline) are
-importable they are timed too; the target counts generate + load + sync.
+2-core machine). Every run starts from empty stores, as a fresh checkout does. It writes only to
+its own databases. When data.sync (and, with --pipeline, data.pipeline) are importable they are
+timed too; the target counts generate + load + sync.
 """
 
 from __future__ import annotations
@@ -35,18 +36,30 @@ def _optional(module: str, attr: str):
         return None
 
 
-def prepare(settings) -> None:
-    """The bench's own databases, schemas applied."""
+def reset_stores(settings) -> None:
+    """Fresh, empty bench databases with the schemas applied, as on a new checkout (not timed).
+
+    Without this, runs after the first would find the cache already in step and the sync's
+    change detection would skip the work being measured.
+    """
     from psycopg import sql
 
-    from data.connections import pg_admin
+    from data.connections import connect_warehouse, pg_admin
     from data.schema import apply_postgres, apply_warehouse
 
     with pg_admin(settings, "postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.pg_database,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.pg_database)))
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (settings.pg_database,),
+        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(settings.pg_database)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.pg_database)))
     apply_postgres(settings)
+    wh = connect_warehouse(settings, schema=None)
+    try:
+        wh.cursor().execute(f"DROP SCHEMA IF EXISTS {settings.snowflake_schema} CASCADE")
+    finally:
+        wh.close()
     apply_warehouse(settings)
 
 
@@ -67,7 +80,10 @@ def one_run(settings, scale: str, seed: int, sync_all, run_pipeline) -> dict:
     if sync_all is not None:
         sync_all(settings)
         run["sync_s"] = time.perf_counter() - t2
-    run["total_s"] = run["generate_s"] + run["load_warehouse_s"] + run.get("sync_s", 0.0)
+    run["generate_and_load_s"] = run["generate_s"] + run["load_warehouse_s"]
+    run["total_s"] = run["generate_and_load_s"] + run.get("sync_s", 0.0)
+    # the machine is shared: the 1-minute load average says how contended the run was
+    run["loadavg_1m_after"] = os.getloadavg()[0]
     run["rows"] = counts
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in run.items()}
 
@@ -86,18 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     from app.settings import Settings
 
     settings = Settings(pg_database=args.pg_database, snowflake_database=args.warehouse_database)
-    prepare(settings)
     sync_all = None if args.no_sync else _optional("data.sync", "sync_all")
     run_pipeline = _optional("data.pipeline", "run_once") if args.pipeline else None
 
     runs = []
     for i in range(args.runs):
+        reset_stores(settings)
         run = one_run(settings, args.scale, args.seed, sync_all, run_pipeline)
         runs.append(run)
         phases = ", ".join(f"{k}={v}" for k, v in run.items() if k != "rows")
         print(f"run {i + 1}/{args.runs}: {phases}", flush=True)
 
-    phases = [k for k in runs[0] if k.endswith("_s")]
+    phases = [k for k in runs[0] if k.endswith("_s")]  # loadavg_1m_after is reported per run only
     median = {k: round(statistics.median(r[k] for r in runs), 3) for k in phases}
     result = {
         "benchmark": "seed-scale generation and load into both stores",
