@@ -64,7 +64,7 @@ SCHEMAS: dict[str, dict] = {
     ),
     "Feeder": obj(
         {
-            "id": S, "circuit_id": S, "substation_id": S, "load_percent": N,
+            "id": S, "circuit_id": S, "load_percent": N,
             "path": arr(arr(N)),
         }
     ),

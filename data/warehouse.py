@@ -166,7 +166,6 @@ class WarehouseStore(Store):
                 {
                     "id": row["id"],
                     "circuit_id": row["circuit_id"],
-                    "substation_id": row["substation_id"],
                     "load_percent": round(float(row["load_percent"] or 0.0), 1),
                     "path": path,
                 }

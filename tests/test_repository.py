@@ -86,7 +86,7 @@ def test_repo002_feeder_layers_agree(stores, lod, bbox):
     fa, fb = json.loads(a.body()), json.loads(b.body())
     assert a.count == len(fa) > 0
     assert [f["id"] for f in fa] == [f["id"] for f in fb]
-    assert list(fa[0]) == list(fb[0]) == ["id", "circuit_id", "substation_id", "load_percent", "path"]
+    assert list(fa[0]) == list(fb[0]) == ["id", "circuit_id", "load_percent", "path"]
     for x, y in zip(fa[:200], fb[:200]):
         assert len(x["path"]) == len(y["path"])
         assert x["path"][0] == pytest.approx(y["path"][0], abs=1.5e-4)  # 4 decimals, rounding may differ

@@ -8,4 +8,4 @@ WHERE (%(status)s::text IS NULL OR restoration_status = %(status)s::text)
   AND (%(substation_id)s::text IS NULL OR substation_id = %(substation_id)s::text)
   AND (%(circuit_id)s::text IS NULL OR circuit_id = %(circuit_id)s::text)
   AND (%(outage_id)s::text IS NULL OR outage_id = %(outage_id)s::text)
-ORDER BY start_time DESC, outage_id
+ORDER BY start_time DESC, outage_id COLLATE "C"

@@ -11,5 +11,5 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
   AND (%(outage_id)s::text IS NULL OR outage_id = %(outage_id)s::text)
   AND (%(crew)s::text IS NULL OR assigned_crew = %(crew)s::text)
 ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
-         created_date, work_order_id
+         created_date, work_order_id COLLATE "C"
 LIMIT %(limit)s

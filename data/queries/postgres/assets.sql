@@ -1,4 +1,5 @@
 -- Grid assets filtered by circuits, ids, type and viewport; NULL filters are off.
+-- Ordered by the primary key index (no sort) when there is no viewport; see assets_bbox.sql.
 SELECT asset_id, asset_name, asset_type, latitude, longitude, load_percent, health_score, status,
        voltage, circuit_id, city, zip_code, connected_customers, capacity, substation_id, segment_id,
        (SELECT max(synced_at) FROM flux.cache_freshness WHERE table_name = 'grid_assets') AS _freshness

@@ -5,4 +5,4 @@ SELECT circuit_id, circuit_name, substation_id, voltage_level_kv, rated_mva, seg
 FROM flux.circuits
 WHERE (%(substation_id)s::text IS NULL OR substation_id = %(substation_id)s::text)
   AND (%(circuit_id)s::text IS NULL OR circuit_id = %(circuit_id)s::text)
-ORDER BY circuit_id
+ORDER BY circuit_id COLLATE "C"

@@ -6,4 +6,4 @@ FROM flux.circuits c
 JOIN flux.circuit_status_realtime s ON s.circuit_id = c.circuit_id
 WHERE (%(substation_id)s::text IS NULL OR c.substation_id = %(substation_id)s::text)
   AND (%(circuit_id)s::text IS NULL OR c.circuit_id = %(circuit_id)s::text)
-ORDER BY c.circuit_id
+ORDER BY c.circuit_id COLLATE "C"

@@ -10,5 +10,5 @@ WHERE customer_id = upper(%(q)s)
    OR service_address %% %(q)s
 ORDER BY (customer_id = upper(%(q)s) OR primary_meter_id = upper(%(q)s)) DESC,
          greatest(similarity(full_name, %(q)s), similarity(service_address, %(q)s)) DESC,
-         customer_id
+         customer_id COLLATE "C"
 LIMIT %(limit)s

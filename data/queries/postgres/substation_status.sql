@@ -20,4 +20,4 @@ SELECT s.substation_id,
 FROM flux.substations s
 JOIN flux.circuit_status_realtime c ON c.substation_id = s.substation_id
 GROUP BY s.substation_id, s.substation_name, s.latitude, s.longitude, s.capacity_mva
-ORDER BY s.substation_id
+ORDER BY s.substation_id COLLATE "C"

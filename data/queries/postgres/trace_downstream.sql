@@ -23,4 +23,4 @@ SELECT f.segment_id, f.circuit_id, f.substation_id, f.upstream_segment_id, f.seq
 FROM down
 JOIN flux.feeder_segments f ON f.segment_id = down.segment_id
 LEFT JOIN xf ON xf.segment_id = down.segment_id
-ORDER BY down.hops, f.segment_id
+ORDER BY down.hops, f.segment_id COLLATE "C"

@@ -1,5 +1,5 @@
 -- One simplified path per circuit (WKT; the store turns it into the same JSON as Postgres).
-SELECT c.CIRCUIT_ID AS ID, c.CIRCUIT_ID, c.SUBSTATION_ID,
+SELECT c.CIRCUIT_ID AS ID, c.CIRCUIT_ID,
        COALESCE(s.LOAD_PERCENT, 0)::FLOAT AS LOAD_PERCENT,
        c.GEOM_OVERVIEW_WKT AS WKT,
        (SELECT MAX(UPDATED_AT) FROM CIRCUITS) AS _FRESHNESS
