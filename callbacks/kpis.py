@@ -28,9 +28,9 @@ def kpi_values(row: dict) -> dict[str, str]:
     if load is None:
         system_load = "—"
     else:
-        system_load = f"{load:,.0f} / {_num(peak, ',.0f')} MW"
+        system_load = f"{load / 1000:,.1f}" + ("" if peak is None else f" / {peak / 1000:,.1f}") + " GW"
         if pct is not None:
-            system_load += f" ({pct:.0f}%)"
+            system_load += f" · {pct:.0f}%"
     price = row.get("ercot_price_usd_mwh")
     temp = row.get("temp_f")
     return {
@@ -38,7 +38,7 @@ def kpi_values(row: dict) -> dict[str, str]:
         "active_outages": _num(row.get("active_outages"), ","),
         "crews_active": _num(row.get("crews_active"), ","),
         "system_load": system_load,
-        "ercot_price": "—" if price is None else f"${price:,.2f}/MWh",
+        "ercot_price": "—" if price is None else f"${price:,.2f}",
         "temperature": "—" if temp is None else f"{temp:.0f} °F",
         "saidi": _num(row.get("saidi"), ",.1f"),
         "saifi": _num(row.get("saifi"), ".3f"),

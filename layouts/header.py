@@ -14,7 +14,7 @@ KPI_LABELS = {
     "active_outages": "Active outages",
     "crews_active": "Crews in the field",
     "system_load": "System load / peak",
-    "ercot_price": "ERCOT price",
+    "ercot_price": "ERCOT price $/MWh",
     "temperature": "Temperature",
     "saidi": "SAIDI (min)",
     "saifi": "SAIFI",

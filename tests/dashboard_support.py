@@ -12,18 +12,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# The deck.gl canvas has drawn at least one non-background pixel.
-CANVAS_DRAWN_JS = """
-const c = document.querySelector('#map-deck canvas, canvas#map-deck');
-if (!c || !c.width) return false;
-const gl = c.getContext('webgl2') || c.getContext('webgl');
-if (!gl) return false;
+# How many pixels of the deck.gl canvas are drawn (not background). The drawing buffer is not
+# preserved between frames, so redraw and read it back in the same task.
+CANVAS_DRAWN_PIXELS_JS = """
+const deck = window.fluxMap && window.fluxMap.deck();
+if (!deck || !deck.animationLoop || !deck.animationLoop.gl) return -1;
+const gl = deck.animationLoop.gl;
+deck.redraw(true);
 const w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
 const px = new Uint8Array(w * h * 4);
 gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
 let n = 0;
-for (let i = 3; i < px.length; i += 4 * 7) { if (px[i] > 0) { n++; if (n > 50) return true; } }
-return false;
+for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) n++; }
+return n;
+"""
+
+# Every deck.gl layer has its data (URL layers fetched and parsed).
+LAYERS_LOADED_JS = """
+const deck = window.fluxMap && window.fluxMap.deck();
+if (!deck || !deck.layerManager) return false;
+const layers = deck.layerManager.getLayers().filter(l => !l.parent);
+return layers.length > 0 && layers.every(l => l.isLoaded);
+"""
+
+# Pixel position of a longitude/latitude on the map canvas (for clicks).
+PROJECT_JS = """
+const deck = window.fluxMap && window.fluxMap.deck();
+const vp = deck && deck.getViewports()[0];
+if (!vp) return null;
+return vp.project([arguments[0], arguments[1]]);
 """
 
 

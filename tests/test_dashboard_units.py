@@ -154,8 +154,8 @@ def test_dshu010_kpis_render_from_the_read_with_age_and_store():
     }
     values = kpi_values(row)
     assert values["customers_out"] == "1,234" and values["active_outages"] == "7"
-    assert values["system_load"] == "15,000 / 20,000 MW (75%)"
-    assert values["ercot_price"] == "$42.50/MWh" and values["temperature"] == "97 °F"
+    assert values["system_load"] == "15.0 / 20.0 GW · 75%"
+    assert values["ercot_price"] == "$42.50" and values["temperature"] == "97 °F"
     assert (values["saidi"], values["saifi"], values["caidi"]) == ("120.4", "1.234", "97.6")
     at = datetime(2026, 7, 15, 14, 0, tzinfo=timezone.utc)
     metas = kpi_metas(row, {"backend": "snowflake", "freshness": "2026-07-15T13:59:30+00:00"}, at)

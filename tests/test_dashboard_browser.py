@@ -1,0 +1,206 @@
+"""Dashboard browser tier: dash_duo in Debian's headless Chromium against the real stores
+(the small-scale test databases), the real REST API and the real deck.gl canvas."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from callbacks.kpis import kpi_values
+from layouts import ids
+from tests.dashboard_support import (
+    CANVAS_DRAWN_PIXELS_JS,
+    LAYERS_LOADED_JS,
+    PROJECT_JS,
+    free_port,
+    wait_for,
+)
+
+pytestmark = pytest.mark.timeout(240)
+
+# Software WebGL on two shared cores: give the first frame room.
+MAP_TIMEOUT_S = 40
+
+
+@pytest.fixture(scope="module")
+def dashboard_settings(loaded_stores):
+    # a short refresh so the live-refresh test does not wait 15 s
+    return loaded_stores.model_copy(update={"refresh_interval_s": 2})
+
+
+def _start(dash_duo, settings):
+    from app import create_app
+
+    app = create_app(settings)
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.wait_for_element(f"#{ids.MAP_DECK}", timeout=20)
+    # the first refresh has filled the header
+    wait_for(lambda: dash_duo.find_element(f"#{ids.STATUS_UPDATED}").text.endswith("UTC"), timeout_s=20)
+    return app
+
+
+def _severe(dash_duo) -> list:
+    return [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
+
+
+def _kpi_text(dash_duo, name: str) -> str:
+    return dash_duo.find_element(f"#{ids.kpi_value(name)}").text
+
+
+def _grid_rows(dash_duo, grid_id: str):
+    return dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#{grid_id} .ag-center-cols-container .ag-row")
+
+
+def test_dshb001_page_loads_kpis_match_api_and_map_draws(dash_duo, dashboard_settings):
+    _start(dash_duo, dashboard_settings)
+    api = requests.get(dash_duo.server_url + "/api/kpis", timeout=30).json()
+    expected = kpi_values(api)
+    assert api["customers_out"] > 0 and api["saidi"] is not None  # real numbers, not placeholders
+    for name in ("customers_out", "active_outages", "crews_active", "saidi", "saifi", "caidi", "ercot_price", "temperature"):
+        dash_duo.wait_for_text_to_equal(f"#{ids.kpi_value(name)}", expected[name], timeout=20)
+    # each KPI says which store served it and how old its data is
+    meta = dash_duo.find_element(f"#{ids.kpi_meta('saidi')}").text
+    assert re.match(r"^Snowflake · .+ old$", meta), meta
+    assert dash_duo.find_element(f"#{ids.STATUS_UPDATED}").text.endswith("UTC")
+    # the deck.gl canvas: every layer loaded from its URL, and pixels drawn
+    wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+    assert wait_for(lambda: dash_duo.driver.execute_script(CANVAS_DRAWN_PIXELS_JS) > 500, timeout_s=MAP_TIMEOUT_S)
+    # the outage table filled from the same facade
+    wait_for(lambda: len(_grid_rows(dash_duo, ids.OUTAGE_GRID)) > 0, timeout_s=20)
+    assert _severe(dash_duo) == []
+
+
+def test_dshb002_outage_row_click_opens_details_and_moves_the_map(dash_duo, dashboard_settings):
+    _start(dash_duo, dashboard_settings)
+    wait_for(lambda: len(_grid_rows(dash_duo, ids.OUTAGE_GRID)) > 0, timeout_s=20)
+    row = _grid_rows(dash_duo, ids.OUTAGE_GRID)[0]
+    outage_id = row.get_attribute("row-id")  # getRowId: the outage id
+    cell = row.find_element(By.CSS_SELECTOR, '[col-id="priority"]')
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", cell)
+    cell.click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.DETAILS_TITLE}", f"Outage {outage_id}", timeout=20)
+    body = dash_duo.find_element(f"#{ids.DETAILS_BODY}").text.lower()  # section titles are upper-cased by CSS
+    assert "customers affected" in body and "open work orders" in body and " old" in body
+    # the map moved to the outage, and the URL reproduces the view and the selection
+    wait_for(lambda: "sel=outage" in dash_duo.driver.current_url, timeout_s=10)
+    assert "z=14" in dash_duo.driver.current_url
+    assert _severe(dash_duo) == []
+
+
+def test_dshb003_map_click_on_a_substation_opens_its_details(dash_duo, dashboard_settings):
+    _start(dash_duo, dashboard_settings)
+    wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+    sub = requests.get(dash_duo.server_url + "/api/postgres/substations/status", timeout=30).json()[0]
+    # switch the other point layers off so the substation is the object under the cursor
+    for layer in ("outages", "work_orders", "crews"):
+        dash_duo.driver.find_element(By.CSS_SELECTOR, f'#{ids.MAP_LAYER_TOGGLES} input[value="{layer}"]').click()
+    canvas = dash_duo.find_element(f"#{ids.MAP_DECK}")
+    # wholly in view: selenium measures offsets from the centre of the element's visible part
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start', behavior: 'instant'})", canvas)
+    x, y = wait_for(lambda: dash_duo.driver.execute_script(PROJECT_JS, sub["longitude"], sub["latitude"]), timeout_s=10)[:2]
+    # selenium 4.2 measures the offset from the element's top-left corner
+    ActionChains(dash_duo.driver).move_to_element_with_offset(canvas, x, y).click().perform()
+    dash_duo.wait_for_text_to_equal(f"#{ids.DETAILS_TITLE}", f"Substation {sub['substation_id']}", timeout=20)
+    assert "circuits and feeders" in dash_duo.find_element(f"#{ids.DETAILS_BODY}").text.lower()
+
+
+def test_dshb004_link_with_a_feeder_selection_shows_its_network_trace(dash_duo, dashboard_settings):
+    _start(dash_duo, dashboard_settings)
+    segments = requests.get(dash_duo.server_url + "/api/topology/feeders?zoom=14&bbox=-180,-90,180,90", timeout=30).json()
+    segment = sorted(segments, key=lambda s: s["id"])[len(segments) // 2]
+    dash_duo.driver.get(f"{dash_duo.server_url}/?view=operations&sel=feeder:{segment['id']}")
+    dash_duo.wait_for_text_to_equal(f"#{ids.DETAILS_TITLE}", f"Feeder {segment['id']}", timeout=20)
+    body = dash_duo.find_element(f"#{ids.DETAILS_BODY}").text
+    assert "network trace" in body.lower() and "Downstream transformers" in body
+    trace = requests.get(f"{dash_duo.server_url}/api/topology/trace/{segment['id']}", timeout=30).json()
+    assert f"{trace['customer_count']:,}" in body
+    assert _severe(dash_duo) == []
+
+
+def test_dshb005_refresh_shows_changed_data(dash_duo, dashboard_settings):
+    from data.connections import connect_warehouse, pg_admin
+
+    _start(dash_duo, dashboard_settings)
+    wait_for(lambda: len(_grid_rows(dash_duo, ids.OUTAGE_GRID)) > 0, timeout_s=20)
+    before = _kpi_text(dash_duo, "customers_out")
+    assert before not in ("…", "—")
+    with pg_admin(dashboard_settings) as conn:
+        outage_id, old_cause = conn.execute(
+            "SELECT outage_id, cause FROM flux.outages_active ORDER BY outage_id LIMIT 1"
+        ).fetchone()
+    wh = connect_warehouse(dashboard_settings)
+    try:
+        cur = wh.cursor()
+        cur.execute("SELECT OUTAGE_ID, AFFECTED_CUSTOMERS_COUNT FROM OUTAGE_EVENTS WHERE END_TIME IS NULL ORDER BY OUTAGE_ID LIMIT 1")
+        wh_outage, wh_customers = cur.fetchone()
+        try:
+            # the operational cache (Postgres) feeds the outage table ...
+            with pg_admin(dashboard_settings) as conn:
+                conn.execute("UPDATE flux.outages_active SET cause = %s WHERE outage_id = %s", ("refresh-test", outage_id))
+            # ... and the warehouse feeds the KPIs
+            cur.execute(
+                "UPDATE OUTAGE_EVENTS SET AFFECTED_CUSTOMERS_COUNT = AFFECTED_CUSTOMERS_COUNT + 1000 WHERE OUTAGE_ID = %(id)s",
+                {"id": wh_outage},
+            )
+            expected = f"{int(before.replace(',', '')) + 1000:,}"
+            dash_duo.wait_for_text_to_equal(f"#{ids.kpi_value('customers_out')}", expected, timeout=30)
+            wait_for(
+                lambda: "refresh-test" in dash_duo.find_element(f"#{ids.OUTAGE_GRID}").text, timeout_s=30
+            )
+        finally:
+            cur.execute(
+                "UPDATE OUTAGE_EVENTS SET AFFECTED_CUSTOMERS_COUNT = %(n)s WHERE OUTAGE_ID = %(id)s",
+                {"n": wh_customers, "id": wh_outage},
+            )
+            with pg_admin(dashboard_settings) as conn:
+                conn.execute("UPDATE flux.outages_active SET cause = %s WHERE outage_id = %s", (old_cause, outage_id))
+    finally:
+        wh.close()
+
+
+def test_dshb006_weather_and_analytics_views_draw_warehouse_figures(dash_duo, dashboard_settings):
+    _start(dash_duo, dashboard_settings)
+    dash_duo.find_element(f"#{ids.VIEW_TABS}").find_element(By.LINK_TEXT, "Weather").click()
+    wait_for(lambda: "old" in dash_duo.find_element(f"#{ids.WEATHER_META}").text, timeout_s=30)
+    dash_duo.wait_for_element(f"#{ids.WEATHER_GRAPH} .main-svg .scatterlayer .trace", timeout=20)
+    dash_duo.find_element(f"#{ids.VIEW_TABS}").find_element(By.LINK_TEXT, "Analytics").click()
+    for graph in (ids.ANALYTICS_AMI, ids.ANALYTICS_HEATMAP, ids.ANALYTICS_TOP, ids.ANALYTICS_ERCOT):
+        dash_duo.wait_for_element(f"#{graph} .main-svg", timeout=30)
+    wait_for(lambda: "Snowflake" in dash_duo.find_element(f"#{ids.ANALYTICS_META}").text, timeout_s=30)
+    assert "view=analytics" in dash_duo.driver.current_url
+    assert _severe(dash_duo) == []
+
+
+def test_dshb007_postgres_stopped_page_stays_usable_with_a_banner(dash_duo, private_pg):
+    """A PRIVATE cluster (tests/fix_private_pg.py) is stopped for real; the shared one is not."""
+    pg, settings = private_pg
+    _start(dash_duo, settings.model_copy(update={"refresh_interval_s": 2}))
+    wait_for(lambda: len(_grid_rows(dash_duo, ids.OUTAGE_GRID)) > 0, timeout_s=20)
+    assert dash_duo.find_element(f"#{ids.STATUS_BANNER_POSTGRES}").text == ""
+    assert dash_duo.find_element(f"#{ids.STATUS_STORE_POSTGRES}").text == "Postgres up"
+    pg.stop("immediate")
+    try:
+        dash_duo.wait_for_contains_text(
+            f"#{ids.STATUS_BANNER_POSTGRES}", "Postgres unavailable — serving from Snowflake", timeout=30
+        )
+        dash_duo.wait_for_text_to_equal(f"#{ids.STATUS_STORE_POSTGRES}", "Postgres down", timeout=10)
+        # still usable: tables served by the warehouse, KPIs, and a row click still opens details
+        wait_for(lambda: "Snowflake" in dash_duo.find_element(f"#{ids.OUTAGE_META}").text, timeout_s=20)
+        assert len(_grid_rows(dash_duo, ids.OUTAGE_GRID)) > 0
+        assert _kpi_text(dash_duo, "customers_out") not in ("…", "—")
+        row = _grid_rows(dash_duo, ids.OUTAGE_GRID)[0]
+        outage_id = row.get_attribute("row-id")
+        cell = row.find_element(By.CSS_SELECTOR, '[col-id="priority"]')
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", cell)
+        cell.click()
+        dash_duo.wait_for_text_to_equal(f"#{ids.DETAILS_TITLE}", f"Outage {outage_id}", timeout=30)
+        assert "Snowflake ·" in dash_duo.find_element(f"#{ids.DETAILS_BODY}").text
+        # the map's real-time layers load from the warehouse too
+        wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+        assert [e for e in _severe(dash_duo) if "/api/" in e.get("message", "")] == []
+    finally:
+        pg.start()
