@@ -10,7 +10,7 @@ from layouts.figures import empty_figure
 
 
 def _graph(graph_id: str) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=graph_id, figure=empty_figure("Open this tab to load", height=300)), type="dot")
+    return dcc.Loading(dcc.Graph(id=graph_id, figure=empty_figure("Open this tab to load", height=300), config={"displaylogo": False}), type="dot")
 
 
 def create_analytics_panel() -> html.Div:

@@ -29,6 +29,8 @@ def create_details_panel() -> dbc.Card:
                     html.Div(create_details_placeholder(), id=ids.DETAILS_BODY),
                     type="dot",
                     delay_show=300,
+                    # a refresh keeps the current details readable under the spinner
+                    overlay_style={"visibility": "visible", "opacity": 0.6},
                 ),
                 className="flux-details-body",
             ),

@@ -22,6 +22,10 @@ KPI_LABELS = {
 }
 
 
+# KPIs whose values need two columns of the header grid.
+WIDE_KPIS = ("system_load",)
+
+
 def create_navbar(*, chat_available: bool) -> dbc.Navbar:
     right = [
         html.Span(
@@ -59,7 +63,7 @@ def create_kpi_card(name: str) -> dbc.Card:
             ],
             className="p-2",
         ),
-        className="flux-kpi h-100",
+        className="flux-kpi h-100" + (" flux-kpi-wide" if name in WIDE_KPIS else ""),
     )
 
 

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 import pydeck as pdk
 
-# Houston, the synthetic grid's service territory.
-HOME_VIEW = {"longitude": -95.37, "latitude": 29.76, "zoom": 9.0}
+# The synthetic grid's service territory (Houston, about 0.9° x 0.8°), whole on a 560 px map.
+HOME_VIEW = {"longitude": -95.36, "latitude": 29.80, "zoom": 8.6}
 MIN_ZOOM, MAX_ZOOM = 6.0, 18.0
 
 # Level of detail: one simplified path per circuit below DETAIL_ZOOM (the API's "overview", asked

@@ -57,6 +57,14 @@ def freshness_text(provenance: dict | None, now: datetime | None = None) -> str:
 
 
 def create_banner(*, postgres_down: bool, warehouse_down: bool) -> list:
+    if postgres_down and warehouse_down:
+        return [
+            dbc.Alert(
+                "Postgres and Snowflake unavailable — showing the last data received",
+                color="danger",
+                className="flux-banner py-1 mb-1",
+            )
+        ]
     alerts = []
     if postgres_down:
         alerts.append(

@@ -42,7 +42,7 @@ def create_grid(grid_id: str, columns: list[dict], row_id_field: str, file_name:
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
-        rowData=[],
+        # no rowData yet: AG Grid shows its loading overlay until the first refresh fills it
         defaultColDef=_DEFAULT_COL,
         getRowId=f"params.data.{row_id_field}",
         dashGridOptions={

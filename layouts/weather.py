@@ -17,9 +17,10 @@ def create_weather_panel() -> html.Div:
                 [
                     dbc.Col(
                         dcc.Loading(
-                            dcc.Graph(id=ids.WEATHER_GRAPH, figure=empty_figure("Loading weather…", height=320)),
+                            dcc.Graph(id=ids.WEATHER_GRAPH, figure=empty_figure("Loading weather…", height=320), config={"displaylogo": False}),
                             type="dot",
                             delay_show=300,
+                            overlay_style={"visibility": "visible", "opacity": 0.6},
                         ),
                         md=8,
                     ),

@@ -198,7 +198,7 @@ def test_dshb007_postgres_stopped_page_stays_usable_with_a_banner(dash_duo, priv
         dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", cell)
         cell.click()
         dash_duo.wait_for_text_to_equal(f"#{ids.DETAILS_TITLE}", f"Outage {outage_id}", timeout=30)
-        assert "Snowflake ·" in dash_duo.find_element(f"#{ids.DETAILS_BODY}").text
+        wait_for(lambda: "Snowflake ·" in dash_duo.find_element(f"#{ids.DETAILS_BODY}").text, timeout_s=30)
         # the map's real-time layers load from the warehouse too
         wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
         assert [e for e in _severe(dash_duo) if "/api/" in e.get("message", "")] == []
