@@ -8,6 +8,7 @@ from dash.exceptions import PreventUpdate
 from callbacks.common import provenance_dict, repository
 from data.models import AnalyticsUnavailable
 from layouts import ids
+from layouts.analytics import create_analytics_body
 from layouts.figures import (
     ami_monthly_figure,
     empty_figure,
@@ -21,12 +22,7 @@ UNAVAILABLE = "Analytics unavailable: the warehouse did not answer"
 
 
 @callback(
-    Output(ids.ANALYTICS_AMI, "figure"),
-    Output(ids.ANALYTICS_HEATMAP, "figure"),
-    Output(ids.ANALYTICS_TOP, "figure"),
-    Output(ids.ANALYTICS_ERCOT, "figure"),
-    Output(ids.ANALYTICS_ALERT, "children"),
-    Output(ids.ANALYTICS_META, "children"),
+    Output(ids.ANALYTICS_BODY, "children"),
     Input(ids.VIEW_TABS, "active_tab"),
 )
 def load_analytics(active_tab):
@@ -40,12 +36,13 @@ def load_analytics(active_tab):
         ercot = repo.ercot_price_vs_load(days=7)
     except AnalyticsUnavailable:
         empty = empty_figure(UNAVAILABLE)
-        return empty, empty, empty, empty, create_banner(postgres_down=False, warehouse_down=True), "analytics unavailable"
-    return (
-        ami_monthly_figure(ami.data),
-        transformer_heatmap_figure(heat.data),
-        top_overloaded_figure(top.data),
-        ercot_price_load_figure(ercot.data),
-        [],
-        freshness_text(provenance_dict(heat)),
-    )
+        figures = {g: empty for g in (ids.ANALYTICS_AMI, ids.ANALYTICS_HEATMAP, ids.ANALYTICS_TOP, ids.ANALYTICS_ERCOT)}
+        alert = create_banner(postgres_down=False, warehouse_down=True)
+        return create_analytics_body(figures, alert=alert, meta="analytics unavailable")
+    figures = {
+        ids.ANALYTICS_AMI: ami_monthly_figure(ami.data),
+        ids.ANALYTICS_HEATMAP: transformer_heatmap_figure(heat.data),
+        ids.ANALYTICS_TOP: top_overloaded_figure(top.data),
+        ids.ANALYTICS_ERCOT: ercot_price_load_figure(ercot.data),
+    }
+    return create_analytics_body(figures, alert=[], meta=freshness_text(provenance_dict(heat)))

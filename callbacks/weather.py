@@ -1,5 +1,5 @@
 """The weather panel: hourly temperature against Houston load, and weather events. A real-time
-panel: refreshed on the page interval while its view is open."""
+panel: built when its view opens and refreshed on the page interval while it is open."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from data.models import AnalyticsUnavailable
 from layouts import ids
 from layouts.figures import empty_figure, weather_figure
 from layouts.status import freshness_text
-from layouts.weather import create_weather_events
+from layouts.weather import create_weather_body
 
 
 @callback(
-    Output(ids.WEATHER_GRAPH, "figure"),
-    Output(ids.WEATHER_EVENTS, "children"),
-    Output(ids.WEATHER_META, "children"),
+    Output(ids.WEATHER_BODY, "children"),
     Input(ids.VIEW_TABS, "active_tab"),
     Input(ids.REFRESH, "n_intervals"),
 )
@@ -29,5 +27,6 @@ def refresh_weather(active_tab, _n):
         hours = repo.weather(hours=48)
         events = repo.weather_events(limit=10)
     except AnalyticsUnavailable:
-        return empty_figure("Weather unavailable: the warehouse did not answer", height=320), [], "analytics unavailable"
-    return weather_figure(hours.data), create_weather_events(events.data), freshness_text(provenance_dict(hours))
+        figure = empty_figure("Weather unavailable: the warehouse did not answer", height=320)
+        return create_weather_body(figure, [], "analytics unavailable")
+    return create_weather_body(weather_figure(hours.data), events.data, freshness_text(provenance_dict(hours)))

@@ -70,11 +70,13 @@ WORK_ORDER_META = "work-order-meta"
 TABLE_TABS = "table-tabs"
 
 # -- Weather panel -------------------------------------------------------------------------------
+WEATHER_BODY = "weather-body"  # filled by the weather callback
 WEATHER_GRAPH = "weather-graph"
 WEATHER_EVENTS = "weather-events"
 WEATHER_META = "weather-meta"
 
 # -- Analytics view ------------------------------------------------------------------------------
+ANALYTICS_BODY = "analytics-body"  # filled by the analytics callback
 ANALYTICS_AMI = "analytics-ami-monthly"
 ANALYTICS_HEATMAP = "analytics-transformer-heatmap"
 ANALYTICS_TOP = "analytics-top-overloaded"

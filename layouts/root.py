@@ -44,7 +44,8 @@ def create_stores(settings) -> list:
 
 
 def create_operations_view(settings) -> html.Div:
-    deck = create_deck(view=MapView(**HOME_VIEW), basemap_style=settings.basemap_style)
+    # refresh token 0, as the map callback's first answer: the same URLs, so nothing is fetched twice
+    deck = create_deck(view=MapView(**HOME_VIEW), basemap_style=settings.basemap_style, refresh_token=0)
     return html.Div(
         [
             dbc.Row(

@@ -1,4 +1,7 @@
-"""The weather panel: hourly temperature against system load, and weather events."""
+"""The weather panel: hourly temperature against system load, and weather events.
+
+The panel's body (with its plotly graph) is built by its callback when the view first opens, so
+plotly.js is not loaded, parsed and run while the operations view starts up."""
 
 from __future__ import annotations
 
@@ -6,40 +9,40 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.figures import empty_figure
 
 
 def create_weather_panel() -> html.Div:
     return html.Div(
-        [
-            html.Div("", id=ids.WEATHER_META, className="flux-kpi-meta mb-1"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dcc.Loading(
-                            dcc.Graph(id=ids.WEATHER_GRAPH, figure=empty_figure("Loading weather…", height=320), config={"displaylogo": False}),
-                            type="dot",
-                            delay_show=300,
-                            overlay_style={"visibility": "visible", "opacity": 0.6},
-                        ),
-                        md=8,
-                    ),
-                    dbc.Col(
-                        [
-                            html.Div("Weather events", className="flux-section"),
-                            dcc.Loading(html.Div(id=ids.WEATHER_EVENTS), type="dot", delay_show=300),
-                        ],
-                        md=4,
-                    ),
-                ]
-            ),
-        ],
+        dcc.Loading(
+            html.Div(html.Div("Loading weather…", className="text-muted small p-2"), id=ids.WEATHER_BODY),
+            type="dot",
+            delay_show=300,
+            overlay_style={"visibility": "visible", "opacity": 0.6},
+        ),
         className="p-2",
     )
 
 
+def create_weather_body(figure, events: list[dict], meta: str) -> html.Div:
+    return html.Div(
+        [
+            html.Div(meta, id=ids.WEATHER_META, className="flux-kpi-meta mb-1"),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id=ids.WEATHER_GRAPH, figure=figure, config={"displaylogo": False}), md=8),
+                    dbc.Col(
+                        [html.Div("Weather events", className="flux-section"), create_weather_events(events)],
+                        id=ids.WEATHER_EVENTS,
+                        md=4,
+                    ),
+                ]
+            ),
+        ]
+    )
+
+
 def _day(value) -> str:
-    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value or "")
+    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value or "")[:10]
 
 
 def create_weather_events(events: list[dict]) -> html.Div:
