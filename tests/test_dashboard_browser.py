@@ -204,3 +204,24 @@ def test_dshb007_postgres_stopped_page_stays_usable_with_a_banner(dash_duo, priv
         assert [e for e in _severe(dash_duo) if "/api/" in e.get("message", "")] == []
     finally:
         pg.start()
+
+
+def test_dshb008_a_failing_callback_shows_an_alert_not_a_blank_page(dash_duo, dashboard_settings):
+    """The app-wide on_error handler: any callback exception becomes a visible alert."""
+    from dash import Input, Output, html
+
+    from app import create_app
+
+    app = create_app(dashboard_settings)
+    app.layout = html.Div([app.layout, html.Div(id="test-boom")])
+
+    @app.callback(Output("test-boom", "children"), Input(ids.REFRESH, "n_intervals"))
+    def boom(_n):
+        raise RuntimeError("synthetic failure")
+
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.wait_for_contains_text(f"#{ids.ERROR_ALERTS}", "Something went wrong", timeout=20)
+    assert "RuntimeError" in dash_duo.find_element(f"#{ids.ERROR_ALERTS}").text
+    assert "Traceback" not in dash_duo.driver.page_source
+    # the rest of the page keeps working
+    wait_for(lambda: dash_duo.find_element(f"#{ids.STATUS_UPDATED}").text.endswith("UTC"), timeout_s=20)
