@@ -17,8 +17,10 @@ USING (
     FROM AMI_ENRICHED e
     JOIN affected k
       ON e.METER_ID = k.METER_ID
-     AND e.READING_TIME >= k.USAGE_MONTH
-     AND e.READING_TIME < DATEADD('MONTH', 1, k.USAGE_MONTH)
+     AND DATE_TRUNC('MONTH', e.READING_TIME)::DATE = k.USAGE_MONTH
+    -- the time range lets the scan skip history no affected key falls in
+    WHERE e.READING_TIME >= (SELECT MIN(USAGE_MONTH) FROM affected)
+      AND e.READING_TIME < (SELECT DATEADD('MONTH', 1, MAX(USAGE_MONTH)) FROM affected)
     GROUP BY e.METER_ID, k.USAGE_MONTH
 ) s
 ON t.METER_ID = s.METER_ID AND t.USAGE_MONTH = s.USAGE_MONTH

@@ -18,8 +18,10 @@ USING (
         FROM AMI_ENRICHED e
         JOIN affected k
           ON e.TRANSFORMER_ID = k.TRANSFORMER_ID
-         AND e.READING_TIME >= k.LOAD_HOUR
-         AND e.READING_TIME < DATEADD('HOUR', 1, k.LOAD_HOUR)
+         AND DATE_TRUNC('HOUR', e.READING_TIME) = k.LOAD_HOUR
+        -- the time range lets the scan skip history no affected key falls in
+        WHERE e.READING_TIME >= (SELECT MIN(LOAD_HOUR) FROM affected)
+          AND e.READING_TIME < (SELECT DATEADD('HOUR', 1, MAX(LOAD_HOUR)) FROM affected)
         GROUP BY e.TRANSFORMER_ID, k.LOAD_HOUR
     ),
     rating AS (
