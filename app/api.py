@@ -85,7 +85,8 @@ def feeder_topology():
     layer = result.data
     etag = f'W/"{layer.etag}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Flux-Lod": layer.lod, "X-Flux-Count": str(layer.count)}
-    if etag in request.headers.get("If-None-Match", "") or layer.etag in request.headers.get("If-None-Match", ""):
+    if_none_match = request.headers.get("If-None-Match", "")
+    if layer.etag in if_none_match or if_none_match.strip() == "*":
         return Response(status=304, headers=headers)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         resp = Response(layer.gzip_body, mimetype=JSON, headers=headers)
