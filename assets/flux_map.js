@@ -91,11 +91,6 @@
         window.history.replaceState(window.history.state, "", window.location.pathname + search);
       }
       return search;
-    },
-    // After the deck moves to a new target, report the new view once it has been drawn.
-    reportSoon: function () {
-      schedule(null);
-      return window.dash_clientside.no_update;
-    },
+    }
   };
 })();

@@ -4,7 +4,7 @@ this callback reads nothing; the feeder URL only changes with level of detail an
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, callback, clientside_callback
+from dash import Input, Output, callback
 
 from callbacks.common import settings
 from layouts import ids
@@ -33,11 +33,3 @@ def update_deck(view, target, visible, trace, n_intervals):
     lod = level_of_detail(map_view.zoom)
     return deck, f"{lod} · zoom {map_view.zoom:.1f}"
 
-
-# After a jump to a new target, report the resulting view (for level of detail and the URL).
-clientside_callback(
-    ClientsideFunction(namespace="flux", function_name="reportSoon"),
-    Output(ids.MAP_REPORTED, "data"),
-    Input(ids.MAP_TARGET, "data"),
-    prevent_initial_call=True,
-)

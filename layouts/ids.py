@@ -51,7 +51,6 @@ MAP_TARGET = "map-target"  # where the map should fly: URL on load, a table row 
 MAP_LAYER_TOGGLES = "map-layer-toggles"
 MAP_LEGEND = "map-legend"
 MAP_LOD = "map-lod"  # badge: which level of detail is drawn
-MAP_REPORTED = "map-reported"  # dummy output of the clientside view reporter
 MAP_TRACE = "map-trace"  # the selected feeder's network trace, drawn over the feeders
 
 # -- Details panel -------------------------------------------------------------------------------

@@ -39,7 +39,6 @@ def create_stores(settings) -> list:
         dcc.Store(id=ids.DETAILS_SELECTION, data=None),
         dcc.Store(id=ids.URL_SYNC, data=None),
         dcc.Store(id=ids.MAP_TRACE, data=None),
-        dcc.Store(id=ids.MAP_REPORTED, data=None),
     ]
 
 

@@ -225,3 +225,38 @@ def test_dshb008_a_failing_callback_shows_an_alert_not_a_blank_page(dash_duo, da
     assert "Traceback" not in dash_duo.driver.page_source
     # the rest of the page keeps working
     wait_for(lambda: dash_duo.find_element(f"#{ids.STATUS_UPDATED}").text.endswith("UTC"), timeout_s=20)
+
+
+ASSETS_LOADED_JS = """
+const deck = window.fluxMap && window.fluxMap.deck();
+const layer = deck && deck.layerManager.getLayers().find(l => l.id === 'assets');
+return layer && layer.props.visible && layer.isLoaded && Array.isArray(layer.props.data) ? layer.props.data.length : -1;
+"""
+
+WHEEL_JS = """
+const canvas = document.getElementById('map-deck');
+const r = canvas.getBoundingClientRect();
+for (let i = 0; i < arguments[0]; i++) {
+  canvas.dispatchEvent(new WheelEvent('wheel', {deltaY: arguments[1], deltaMode: 0, clientX: r.left + r.width / 2,
+    clientY: r.top + r.height / 2, bubbles: true, cancelable: true}));
+}
+"""
+
+
+def test_dshb009_zoom_switches_level_of_detail_and_loads_assets_for_the_viewport(dash_duo, dashboard_settings):
+    _start(dash_duo, dashboard_settings)
+    sub = requests.get(dash_duo.server_url + "/api/postgres/substations/status", timeout=30).json()[0]
+    # a link to a zoomed-in view: full-detail feeders and the assets in the viewport
+    dash_duo.driver.get(f"{dash_duo.server_url}/?lon={sub['longitude']}&lat={sub['latitude']}&z=14.5")
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_LOD}", "detail · zoom 14.5", timeout=20)
+    assert wait_for(lambda: dash_duo.driver.execute_script(ASSETS_LOADED_JS) > 0, timeout_s=MAP_TIMEOUT_S)
+    feeders = dash_duo.driver.execute_script(
+        "return window.fluxMap.deck().layerManager.getLayers().find(l => l.id === 'feeders').props.data;"
+    )
+    assert feeders and all("-S" in f["id"] for f in feeders)  # segments, not whole circuits
+    # the operator zooms out with the wheel: the view is reported, level of detail drops, URL follows
+    dash_duo.driver.execute_script(WHEEL_JS, 12, 240)
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_LOD}", "overview", timeout=20)
+    wait_for(lambda: float(re.search(r"z=([0-9.]+)", dash_duo.driver.current_url).group(1)) < 11, timeout_s=10)
+    wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+    assert _severe(dash_duo) == []
