@@ -4,7 +4,7 @@ this callback reads nothing; the feeder URL only changes with level of detail an
 
 from __future__ import annotations
 
-from dash import Input, Output, callback
+from dash import Input, Output, callback, ctx, no_update
 
 from callbacks.common import settings
 from layouts import ids
@@ -21,6 +21,9 @@ from layouts.map_deck import MapView, create_deck, level_of_detail
     Input(ids.REFRESH, "n_intervals"),
 )
 def update_deck(view, target, visible, trace, n_intervals):
+    if ctx.triggered_id is None and not target:
+        # page load without a link target: the layout's deck is already this one
+        return no_update, no_update
     map_view = MapView.from_dict(view)
     deck = create_deck(
         view=map_view,

@@ -10,6 +10,7 @@ from layouts import ids
 from layouts.map_deck import (
     CREW_COLOR,
     DEFAULT_LAYERS,
+    HOME_VIEW,
     LAYER_LABELS,
     LAYERS,
     LOADING_BANDS,
@@ -17,6 +18,7 @@ from layouts.map_deck import (
     SUBSTATION_STATUS_COLORS,
     WORK_ORDER_COLOR,
     TOOLTIP,
+    level_of_detail,
     uses_basemap,
 )
 
@@ -57,7 +59,15 @@ def create_map_panel(deck: dict, *, basemap_style: str | None, visible=DEFAULT_L
     return html.Div(
         [
             html.Div(
-                [create_layer_toggles(visible), dbc.Badge("overview", id=ids.MAP_LOD, color="secondary", className="ms-2")],
+                [
+                    create_layer_toggles(visible),
+                    dbc.Badge(
+                        f"{level_of_detail(HOME_VIEW['zoom'])} · zoom {HOME_VIEW['zoom']:.1f}",
+                        id=ids.MAP_LOD,
+                        color="secondary",
+                        className="ms-2",
+                    ),
+                ],
                 className="flux-map-toolbar d-flex align-items-center",
             ),
             html.Div(
