@@ -130,6 +130,29 @@ def apply_warehouse(settings: Settings) -> list[str]:
     return applied
 
 
+def recreate(settings: Settings) -> None:
+    """Drop and recreate the configured Postgres database and warehouse schema, then apply every
+    migration: empty stores as on a new checkout. For test and benchmark databases only."""
+    from psycopg import sql
+
+    with pg_admin(settings, "postgres", autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (settings.pg_database,),
+        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(settings.pg_database)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.pg_database)))
+    apply_postgres(settings)
+
+    wh = connect_warehouse(settings, schema=None)
+    try:
+        # fakesnow has no DROP DATABASE; dropping the schema empties it just as well
+        wh.cursor().execute(f"DROP SCHEMA IF EXISTS {settings.snowflake_schema} CASCADE")
+    finally:
+        wh.close()
+    apply_warehouse(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Apply the versioned schemas to both stores.")
     parser.add_argument("--target", choices=["postgres", "warehouse", "all"], default="all")

@@ -55,26 +55,9 @@ def test_settings(test_env):
 
 def reset_stores(settings) -> None:
     """Empty test databases with the current schemas applied."""
-    from psycopg import sql
+    from data.schema import recreate
 
-    from data.connections import connect_warehouse, pg_admin
-    from data.schema import apply_postgres, apply_warehouse
-
-    with pg_admin(settings, "postgres", autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (settings.pg_database,),
-        )
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(settings.pg_database)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.pg_database)))
-    apply_postgres(settings)
-
-    wh = connect_warehouse(settings, schema=None)
-    try:
-        wh.cursor().execute(f"DROP SCHEMA IF EXISTS {settings.snowflake_schema} CASCADE")
-    finally:
-        wh.close()
-    apply_warehouse(settings)
+    recreate(settings)
 
 
 @pytest.fixture(scope="session")
