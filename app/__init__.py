@@ -23,7 +23,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.config["FLUX_SETTINGS"] = settings
     install_request_logging(server)
 
-    app = dash.Dash(
+    from app.page import FluxDash
+
+    app = FluxDash(
         "flux",
         server=server,
         title="Flux Operations Center",

@@ -75,28 +75,27 @@ _OUTPUTS = (
 )
 
 
-@callback(*_OUTPUTS, Input(ids.REFRESH, "n_intervals"))
-def refresh_kpis(_n):
-    at = now()
+def current_kpis(at: datetime) -> tuple[dict[str, str], dict[str, str], bool]:
+    """Display values and data-age lines for every KPI, and whether the warehouse answered."""
     try:
         result = repository().kpis()
     except AnalyticsUnavailable:
-        values = ["—"] * len(ids.KPI_NAMES)
-        metas = ["analytics unavailable"] * len(ids.KPI_NAMES)
         return (
-            *values,
-            *metas,
-            f"{at:%H:%M:%S} UTC",
-            create_banner(postgres_down=False, warehouse_down=True),
-            *_badge("snowflake", False),
+            {n: "—" for n in ids.KPI_NAMES},
+            {n: "analytics unavailable" for n in ids.KPI_NAMES},
+            False,
         )
-    provenance = provenance_dict(result)
-    values = kpi_values(result.data)
-    metas = kpi_metas(result.data, provenance, at)
+    return kpi_values(result.data), kpi_metas(result.data, provenance_dict(result), at), True
+
+
+@callback(*_OUTPUTS, Input(ids.REFRESH, "n_intervals"))
+def refresh_kpis(_n):
+    at = now()
+    values, metas, warehouse_up = current_kpis(at)
     return (
         *[values[n] for n in ids.KPI_NAMES],
         *[metas[n] for n in ids.KPI_NAMES],
         f"{at:%H:%M:%S} UTC",
-        [],
-        *_badge("snowflake", True),
+        [] if warehouse_up else create_banner(postgres_down=False, warehouse_down=True),
+        *_badge("snowflake", warehouse_up),
     )

@@ -53,13 +53,13 @@ def create_navbar(*, chat_available: bool) -> dbc.Navbar:
     )
 
 
-def create_kpi_card(name: str) -> dbc.Card:
+def create_kpi_card(name: str, value: str = "…", meta: str = "") -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
                 html.Div(KPI_LABELS[name], className="flux-kpi-label"),
-                html.Div("…", id=ids.kpi_value(name), className="flux-kpi-value"),
-                html.Div("", id=ids.kpi_meta(name), className="flux-kpi-meta"),
+                html.Div(value, id=ids.kpi_value(name), className="flux-kpi-value"),
+                html.Div(meta, id=ids.kpi_meta(name), className="flux-kpi-meta"),
             ],
             className="p-2",
         ),
@@ -67,5 +67,8 @@ def create_kpi_card(name: str) -> dbc.Card:
     )
 
 
-def create_kpi_row() -> html.Div:
-    return html.Div([create_kpi_card(n) for n in ids.KPI_NAMES], id=ids.KPI_ROW, className="flux-kpi-row")
+def create_kpi_row(values: dict[str, str] | None = None, metas: dict[str, str] | None = None) -> html.Div:
+    """The KPI cards; with values, as served in the page itself so they show with the first paint."""
+    values, metas = values or {}, metas or {}
+    cards = [create_kpi_card(n, values.get(n, "…"), metas.get(n, "")) for n in ids.KPI_NAMES]
+    return html.Div(cards, id=ids.KPI_ROW, className="flux-kpi-row")

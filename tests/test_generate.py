@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pytest
 
 from data.generate import DERIVED_TABLES, TABLES, generate, load_warehouse, main
-from tests.fix_stack import TEST_AS_OF, TEST_SEED
+from tests.fix_stack import TEST_AS_OF, TEST_PG_DATABASE, TEST_SEED, TEST_WAREHOUSE_DATABASE
 
 LAT = (29.4, 30.2)
 LON = (-95.8, -94.9)
@@ -227,9 +227,16 @@ def test_gen011_plausible_values(ds):
 
 
 @pytest.fixture(scope="module")
-def loaded(empty_stores, ds):
-    """The small dataset loaded once into the test warehouse; returns (settings, counts)."""
-    return empty_stores, load_warehouse(empty_stores, ds)
+def loaded(test_settings, ds):
+    """The small dataset loaded once into this module's own warehouse database (re-loading must
+    not disturb the session's loaded_stores); returns (settings, counts)."""
+    from data.schema import recreate
+
+    settings = test_settings.model_copy(
+        update={"pg_database": f"{TEST_PG_DATABASE}_gen", "snowflake_database": f"{TEST_WAREHOUSE_DATABASE}_GEN"}
+    )
+    recreate(settings)
+    return settings, load_warehouse(settings, ds)
 
 
 def test_gen012_load_round_trip(loaded, ds):
@@ -263,10 +270,13 @@ def test_gen012_load_round_trip(loaded, ds):
         conn.close()
 
 
-def test_gen013_cli_if_empty_skips_a_loaded_scale(loaded):
+def test_gen013_cli_if_empty_skips_a_loaded_scale(loaded, monkeypatch):
     from data.connections import connect_warehouse
 
     settings, _ = loaded
+    # the CLI reads its settings from the environment: point it at this module's databases
+    monkeypatch.setenv("SNOWFLAKE_DATABASE", settings.snowflake_database)
+    monkeypatch.setenv("FLUX_PG_DATABASE", settings.pg_database)
     conn = connect_warehouse(settings)
     try:
         cur = conn.cursor()

@@ -1,0 +1,52 @@
+"""The served page: the KPI header arrives filled in /_dash-layout, with the /api/kpis numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from layouts import ids
+
+
+@pytest.fixture(scope="module")
+def client(loaded_stores):
+    from app import create_app
+
+    app = create_app(loaded_stores)
+    yield app.server.test_client()
+    app.server.extensions["flux_repository"].close()
+
+
+def _find(node, component_id):
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == component_id:
+            return node
+        return next((f for v in node.values() if (f := _find(v, component_id)) is not None), None)
+    if isinstance(node, list):
+        return next((f for v in node if (f := _find(v, component_id)) is not None), None)
+    return None
+
+
+def test_page001_layout_carries_the_current_kpis(client):
+    kpis = client.get("/api/kpis").get_json()
+    layout = json.loads(client.get("/_dash-layout").data)
+    shown = _find(layout, ids.kpi_value("customers_out"))["props"]["children"]
+    assert shown == f"{kpis['customers_out']:,}"
+    assert _find(layout, ids.kpi_value("active_outages"))["props"]["children"] == f"{kpis['active_outages']:,}"
+    assert "Snowflake" in _find(layout, ids.kpi_meta("customers_out"))["props"]["children"]
+
+
+def test_page002_a_dead_warehouse_leaves_placeholders_without_delaying_the_page(loaded_stores):
+    from app import create_app
+    from tests.fix_private_pg import free_port
+
+    dead = loaded_stores.model_copy(update={"snowflake_port": free_port(), "snowflake_host": "127.0.0.1"})
+    app = create_app(dead)
+    try:
+        response = app.server.test_client().get("/_dash-layout")
+        assert response.status_code == 200
+        node = _find(json.loads(response.data), ids.kpi_value("customers_out"))
+        assert node["props"]["children"] in ("…", "—")
+    finally:
+        app.server.extensions["flux_repository"].close()
