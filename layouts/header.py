@@ -26,7 +26,7 @@ KPI_LABELS = {
 WIDE_KPIS = ("system_load",)
 
 
-def create_navbar(*, chat_available: bool) -> dbc.Navbar:
+def create_navbar() -> dbc.Navbar:
     right = [
         html.Span(
             [create_store_badge("postgres", None, ids.STATUS_STORE_POSTGRES), create_store_badge("snowflake", None, ids.STATUS_STORE_WAREHOUSE)],
@@ -34,9 +34,8 @@ def create_navbar(*, chat_available: bool) -> dbc.Navbar:
         ),
         html.Span(["Updated ", html.Span("—", id=ids.STATUS_UPDATED)], className="flux-updated me-3"),
         html.Span(["User ", user_badge()], className="flux-updated me-3"),
+        dbc.Button("Ask the grid", id=ids.CHAT_OPEN, size="sm", color="info", outline=True),
     ]
-    if chat_available:
-        right.append(dbc.Button("Ask the grid", id=ids.CHAT_OPEN, size="sm", color="info", outline=True))
     return dbc.Navbar(
         dbc.Container(
             [

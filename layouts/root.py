@@ -3,13 +3,12 @@ function-valued layout a second time as its validation layout)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
 from layouts.analytics import create_analytics_panel
+from layouts.chat import create_chat_panel
 from layouts.details import create_details_panel
 from layouts.header import create_kpi_row, create_navbar
 from layouts.grid_map import create_map_panel
@@ -19,15 +18,6 @@ from layouts.weather import create_weather_panel
 
 VIEWS = ("operations", "weather", "analytics")
 VIEW_LABELS = {"operations": "Operations", "weather": "Weather", "analytics": "Analytics"}
-
-
-def _chat_panel():
-    """The chat feature's panel when layouts/chat.py is present."""
-    if importlib.util.find_spec("layouts.chat") is None:
-        return None
-    from layouts.chat import create_chat_panel
-
-    return create_chat_panel()
 
 
 def create_stores(settings) -> list:
@@ -61,10 +51,9 @@ def create_operations_view(settings) -> html.Div:
 
 
 def create_layout(settings) -> html.Div:
-    chat = _chat_panel()
     body = [
         *create_stores(settings),
-        create_navbar(chat_available=chat is not None),
+        create_navbar(),
         html.Div(
             [
                 html.Div(id=ids.ERROR_ALERTS),
@@ -85,10 +74,9 @@ def create_layout(settings) -> html.Div:
             ],
             className="flux-main px-2",
         ),
+        dbc.Offcanvas(
+            create_chat_panel(), id=ids.CHAT_OFFCANVAS, title="Ask the grid", placement="end", is_open=False, scrollable=True
+        ),
     ]
-    if chat is not None:
-        body.append(
-            dbc.Offcanvas(chat, id=ids.CHAT_OFFCANVAS, title="Ask the grid", placement="end", is_open=False, scrollable=True)
-        )
     # data-ag-theme-mode: AG Grid's built-in theme follows it into dark mode.
     return html.Div(body, id="flux-root", className="flux-root", **{"data-ag-theme-mode": "dark"})
