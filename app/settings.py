@@ -96,8 +96,9 @@ class Settings(BaseSettings):
     pg_app_user: str = "flux_app"
     pg_pool_min: int = Field(1, ge=0)
     pg_pool_max: int = Field(20, ge=1)
-    # How long a request waits for a pooled connection before falling back (seconds).
-    pg_pool_timeout_s: float = Field(1.0, gt=0, le=30)
+    # How long a request waits for a pooled connection before falling back (seconds). A dead
+    # Postgres is first noticed after this wait, so it bounds detection; the breaker then skips it.
+    pg_pool_timeout_s: float = Field(0.5, gt=0, le=30)
     # libpq enforces a 2 s minimum on connect_timeout; the pool timeout above bounds requests.
     pg_connect_timeout_s: int = Field(2, ge=1, le=30)
     pg_statement_timeout_ms: int = Field(1500, ge=10)
