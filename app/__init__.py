@@ -67,4 +67,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     register_agent_api(server)
 
+    # Security headers (CSP with the hashes of Dash's inline scripts) and early 413/414 refusals.
+    from app.security import install_security
+
+    install_security(app, settings)
+
     return app

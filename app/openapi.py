@@ -204,8 +204,10 @@ def path_param(name: str, schema: dict) -> dict:
 
 
 ID = {"type": "string", "pattern": ID_PATTERN}
-ID_LIST = {"type": "string", "description": "comma-separated ids, at most 200"}
-BBOX = {"type": "string", "description": "min_lon,min_lat,max_lon,max_lat (WGS 84)", "example": "-95.5,29.6,-95.2,29.9"}
+ID_LIST = {"type": "string", "description": "comma-separated ids, at most 200",
+           "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(,[A-Za-z0-9][A-Za-z0-9_-]{0,63}){0,199}$"}
+BBOX = {"type": "string", "description": "min_lon,min_lat,max_lon,max_lat (WGS 84)", "example": "-95.5,29.6,-95.2,29.9",
+        "pattern": r"^-?\d{1,3}(\.\d+)?(,-?\d{1,3}(\.\d+)?){3}$"}
 
 
 def enum(values) -> dict:
@@ -321,7 +323,7 @@ def document() -> dict[str, Any]:
             "Customer search by id, meter, name, address, city or zip",
             arr(ref("Customer")),
             [
-                {**q("q", {"type": "string", "minLength": 2, "maxLength": 100}, "search text"), "required": True},
+                {**q("q", {"type": "string", "minLength": 2, "maxLength": 100, "pattern": "^[^\\u0000-\\u001f]*$"}, "search text"), "required": True},
                 limit(20, 100),
             ],
             tag=op,

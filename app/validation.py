@@ -77,7 +77,8 @@ def integer(minimum: int, maximum: int) -> Parser:
     """An integer >= ``minimum``; values above ``maximum`` are clamped to it."""
 
     def parse(raw: str) -> int:
-        if not re.fullmatch(r"[+-]?\d{1,12}", raw.strip()):
+        # any length: the schema promises that large values are clamped (int() caps digits)
+        if not re.fullmatch(r"[+-]?\d{1,4000}", raw.strip()):
             raise ValidationError("expected an integer")
         value = int(raw)
         if value < minimum:

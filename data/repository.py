@@ -76,6 +76,32 @@ POSTGRES_ERRORS = (psycopg.Error,)
 POSTGRES_DOWN = (psycopg.OperationalError,)
 
 
+class WarehouseDown(Exception):
+    """The warehouse breaker is open: a recent read found the warehouse unreachable."""
+
+
+def _warehouse_down_errors() -> tuple[type[BaseException], ...]:
+    import queue
+
+    from snowflake.connector import errors
+
+    # connection loss, login failure, a pool wait that timed out; not a bad query
+    return (errors.OperationalError, errors.InterfaceError, queue.Empty, OSError)
+
+
+WAREHOUSE_DOWN = _warehouse_down_errors()
+
+
+def _session_gone_errors() -> tuple[type[BaseException], ...]:
+    from snowflake.connector import errors
+
+    # 401 on a pooled session the warehouse no longer knows (it restarted, or the session expired)
+    return (errors.HttpError,)
+
+
+SESSION_GONE = _session_gone_errors()
+
+
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
@@ -102,6 +128,7 @@ class Repository:
         warehouse: WarehouseStore,
         breaker: CircuitBreaker,
         cache: Any | None = None,
+        warehouse_breaker: CircuitBreaker | None = None,
     ):
         """``postgres`` may be None (no cache configured: every read goes to the warehouse).
         ``cache``: a cachelib-style backend with get/set (flask-caching's), shared by workers."""
@@ -109,6 +136,9 @@ class Repository:
         self.warehouse = warehouse
         self.breaker = breaker
         self.cache = cache
+        # The connector retries a dead warehouse for warehouse_network_timeout_s (~40 s at the
+        # default): its own breaker makes that one read's cost, not every analytics read's.
+        self.warehouse_breaker = warehouse_breaker or CircuitBreaker(breaker.cooldown_s)
 
     @classmethod
     def from_settings(cls, settings, *, pg_pool=None, cache=None) -> "Repository":
@@ -186,9 +216,9 @@ class Repository:
             else:
                 reason = "breaker_open"
         try:
-            result = call(self.warehouse)
+            result = self._from_warehouse(call)
         except Exception as exc:
-            log.error("warehouse failed for %s after %s", read, reason, exc_info=True)
+            log.error("warehouse failed for %s after %s", read, reason, exc_info=not isinstance(exc, WarehouseDown))
             raise StoreUnavailable(f"{read}: neither Postgres nor the warehouse answered") from exc
         return ReadResult(result.data, self._provenance("snowflake", started, result.freshness, reason))
 
@@ -196,13 +226,35 @@ class Repository:
         def produce() -> ReadResult[T]:
             started = time.perf_counter()
             try:
-                result = call(self.warehouse)
+                result = self._from_warehouse(call)
             except Exception as exc:
-                log.error("warehouse failed for %s", read, exc_info=True)
+                log.error("warehouse failed for %s", read, exc_info=not isinstance(exc, WarehouseDown))
                 raise AnalyticsUnavailable(f"{read}: the warehouse did not answer") from exc
             return ReadResult(result.data, self._provenance("snowflake", started, result.freshness or _now()))
 
         return self._cached(read, params, produce)
+
+    def _from_warehouse(self, call):
+        if not self.warehouse_breaker.allow():
+            raise WarehouseDown("the warehouse breaker is open")
+        try:
+            try:
+                result = call(self.warehouse)
+            except SESSION_GONE:
+                # every pooled session went with it: drop them all and log in once more
+                self.warehouse.pool.close()
+                result = call(self.warehouse)
+        except WAREHOUSE_DOWN as exc:
+            self.warehouse_breaker.failure(exc)
+            # a pooled session to a vanished warehouse costs a whole network timeout; the next
+            # probe logs in afresh instead, which a dead server refuses within login_timeout
+            self.warehouse.pool.close()
+            raise
+        except BaseException:
+            self.warehouse_breaker.release()
+            raise
+        self.warehouse_breaker.success()
+        return result
 
     @staticmethod
     def _provenance(backend, started: float, freshness, reason: str | None = None) -> Provenance:
@@ -389,7 +441,7 @@ class Repository:
                 continue
             started = time.perf_counter()
             try:
-                result = store.ping()
+                result = store.ping() if store is self.postgres else self._from_warehouse(lambda w: w.ping())
                 out[name] = {"ok": True, "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
                              "freshness": result.freshness}
             except Exception as exc:

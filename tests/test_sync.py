@@ -275,6 +275,7 @@ def _blocked_backends(pg, blocker_pid: int) -> list[int]:
     ]
 
 
+@pytest.mark.fault  # issue 7's "sync killed mid-run" fault test
 def test_sync007_killed_sync_leaves_the_old_data(sync_settings, synced, wh, pg):
     """SIGKILL a sync process after it has upserted and deleted, before it commits."""
     from data.connections import pg_admin
