@@ -1,0 +1,282 @@
+"""Write docs/benchmarks.md from the committed results in bench/results/*.json.
+
+    .venv/bin/python -m bench.report
+
+Each benchmark script writes its own JSON shape; the readers below map each file's figures onto
+one table row: what was measured, the figure, our goal, the original system's target and reported
+number (/work/shared/reference/seed-system.md), whether the goal is met, and the command that
+reproduces it. A file that is missing (not yet run) shows as "not measured" with its command.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+OUT = ROOT / "docs" / "benchmarks.md"
+
+COMMANDS = {
+    "generate": ".venv/bin/python -m bench.bench_generate --runs 3 --pipeline",
+    "pipeline": ".venv/bin/python -m bench.bench_pipeline --runs 3",
+    "sync": ".venv/bin/python -m bench.bench_sync --runs 3",
+    "api": ".venv/bin/python -m bench.bench_api --runs 3",
+    "browser": ".venv/bin/python -m bench.bench_browser --runs 5",
+    "agent": ".venv/bin/python -m bench.bench_agent --runs 5",
+    "load": ".venv/bin/python -m bench.run_load",
+    "failover": ".venv/bin/python -m bench.bench_failover --runs 3",
+}
+
+
+def get(d: Any, path: str, default=None):
+    for key in path.split("."):
+        if not isinstance(d, dict) or key not in d:
+            return default
+        d = d[key]
+    return d
+
+
+@dataclass
+class Row:
+    what: str
+    value: Any
+    unit: str
+    goal: str = "—"
+    original: str = "—"
+    meets: bool | None = None
+
+    def cells(self) -> list[str]:
+        if self.value is None:
+            shown = "not measured"
+        elif isinstance(self.value, float):
+            shown = f"{self.value:,.3g} {self.unit}" if self.value < 100 else f"{self.value:,.0f} {self.unit}"
+        elif isinstance(self.value, int):
+            shown = f"{self.value:,} {self.unit}"
+        else:
+            shown = f"{self.value} {self.unit}"
+        verdict = {True: "yes", False: "**no**", None: "—"}[self.meets]
+        return [self.what, shown.strip(), self.goal, self.original, verdict]
+
+
+def at_most(value, limit) -> bool | None:
+    return None if value is None or limit is None else value <= limit
+
+
+def at_least(value, limit) -> bool | None:
+    return None if value is None or limit is None else value >= limit
+
+
+def mb(n) -> float | None:
+    return None if n is None else round(n / 1e6, 3)
+
+
+# -- one reader per results file ------------------------------------------------------------------
+def generation(d: dict) -> list[Row]:
+    med = d.get("median_s", {})
+    limit = get(d, "target.max_s")
+    return [
+        Row("generate + load + pipeline + sync, seed scale", med.get("total_s"), "s", f"≤ {limit:g} s" if limit else "—",
+            "— (the original loads by hand)", at_most(med.get("total_s"), limit)),
+        Row("  generate (in memory)", med.get("generate_s"), "s"),
+        Row("  load the warehouse", med.get("load_warehouse_s"), "s"),
+        Row("  pipeline bronze → gold", med.get("pipeline_s"), "s"),
+        Row("  sync to Postgres (cold)", med.get("sync_s"), "s"),
+        Row("  rows generated (AMI readings)", get(d, "rows.AMI_INTERVAL_READINGS"), "rows", "", "7.1 B (production)"),
+    ]
+
+
+def pipeline(d: dict) -> list[Row]:
+    med = d.get("median", {})
+    return [
+        Row("bronze → gold throughput (full run)", med.get("bronze_to_gold_rows_per_s"), "rows/s"),
+        Row("full pipeline run, seed scale", med.get("full_run_s"), "s"),
+        Row("incremental run (late re-delivery)", med.get("incremental_run_s"), "s", "≤ 60 s (one TARGET_LAG)",
+            "TARGET_LAG = 1 minute", at_most(med.get("incremental_run_s"), 60)),
+        Row("idle run (nothing new)", med.get("idle_run_s"), "s"),
+    ]
+
+
+def sync(d: dict) -> list[Row]:
+    med = d.get("median_s", {})
+    return [
+        Row("sync, cold (empty cache)", med.get("cold"), "s", "—", "truncate + re-insert every table"),
+        Row("sync, nothing changed (fingerprint skip)", med.get("idle"), "s"),
+        Row("sync, ~1 % of assets changed", med.get("change"), "s"),
+        Row("sync, forced full compare", med.get("forced"), "s"),
+    ]
+
+
+ORIGINAL_ENDPOINT = {
+    "/api/substations": "< 10 ms",
+    "/api/assets": "< 50 ms",
+    "/api/assets?bbox=-95.40,29.72,-95.35,29.77": "< 50 ms",
+}
+
+
+def endpoints(d: dict) -> list[Row]:
+    rows = []
+    for path, e in (d.get("http_gunicorn") or {}).items():
+        target = e.get("target_p95_ms")
+        orig = ORIGINAL_ENDPOINT.get(path, "Postgres query < 20 ms (reported ~15 ms)")
+        p95 = get(e, "server_time.p95_ms")
+        rows.append(Row(f"`{path}` server p95 (round trip p95 {get(e, 'client_round_trip.p95_ms', '?')} ms)", p95, "ms",
+                        f"≤ {target:g} ms" if target else "—", orig, at_most(p95, target)))
+    fb = d.get("fallback") or {}
+    if fb:
+        rows.append(Row("first read after Postgres died: detection", fb.get("first_dead_postgres_detection_ms"), "ms",
+                        f"≤ {fb.get('target_detection_ms', 1000):g} ms", "— (falls back on any error)",
+                        at_most(fb.get("first_dead_postgres_detection_ms"), fb.get("target_detection_ms"))))
+    return rows
+
+
+def feeders(d: dict) -> list[Row]:
+    rows = []
+    for name, f in (d.get("feeders_in_process") or {}).items():
+        label = {"overview_zoom9": "overview (zoom < 10)", "all_segments_zoom11": "all segments (zoom 11)"}.get(name, name)
+        target = f.get("target_wire_bytes")
+        rows.append(Row(f"feeder layer {label}: {f.get('features', '?'):,} features, gzip", mb(f.get("gzip_bytes")), "MB",
+                        f"≤ {mb(target)} MB" if target else "—", f"{mb(f.get('original_wire_bytes'))} MB gzipped",
+                        at_most(f.get("gzip_bytes"), target)))
+        t = f.get("target_uncached_ms")
+        p50 = get(f, "uncached_ms.p50_ms")
+        rows.append(Row(f"feeder layer {label}: built uncached, p50", p50, "ms", f"≤ {t:g} ms" if t else "—",
+                        "feeder render < 100 ms (reported ~80 ms)", at_most(p50, t)))
+        t = f.get("target_cached_ms")
+        p50 = get(f, "cached_ms.p50_ms")
+        rows.append(Row(f"feeder layer {label}: from the shared cache, p50", p50, "ms", f"≤ {t:g} ms" if t else "—",
+                        "—", at_most(p50, t)))
+    return rows
+
+
+def browser(d: dict) -> list[Row]:
+    med, targets = d.get("median") or {}, d.get("targets") or {}
+    kb = get(d, "page_bytes.html_plus_layout_kb")
+    return [
+        Row("HTML + Dash layout", kb, "KB", f"≤ {targets.get('html_plus_layout_kb', '?')} KB", "—",
+            at_most(kb, targets.get("html_plus_layout_kb"))),
+        Row("DOM content loaded (cold browser)", med.get("dom_content_loaded_ms"), "ms"),
+        Row("map: first complete frame", med.get("map_first_complete_frame_ms"), "ms",
+            f"≤ {targets.get('map_first_complete_frame_ms', '?')} ms", "dashboard load < 3 s (reported ~3 s)",
+            at_most(med.get("map_first_complete_frame_ms"), targets.get("map_first_complete_frame_ms"))),
+        Row("KPIs visible", med.get("kpis_visible_ms"), "ms", f"≤ {targets.get('kpis_visible_ms', '?')} ms",
+            "dashboard load < 3 s (reported ~3 s)", at_most(med.get("kpis_visible_ms"), targets.get("kpis_visible_ms"))),
+    ]
+
+
+def agent(d: dict) -> list[Row]:
+    target = get(d, "target.first_token_s")
+    rows = [Row("chat: worst question's median time to first token", d.get("worst_median_first_token_s"), "s",
+                f"≤ {target:g} s" if target else "—", "— (Cortex Agent; not reported)",
+                at_most(d.get("worst_median_first_token_s"), target))]
+    for q in d.get("questions", []):
+        rows.append(Row(f"  “{q.get('question', '?')}” ({q.get('store', '?')}): first token",
+                        get(q, "first_token_s.median"), "s"))
+    search_target = get(d, "target.customer_search_ms")
+    for kind, s in (d.get("customer_search") or {}).items():
+        rows.append(Row(f"  customer search by {kind}, median", s.get("median_ms"), "ms",
+                        f"≤ {search_target:g} ms" if search_target else "—", "—", at_most(s.get("median_ms"), search_target)))
+    return rows
+
+
+def load(d: dict) -> list[Row]:
+    tot, verdict, goal = d.get("totals") or {}, d.get("verdict") or {}, d.get("goal") or {}
+    prof = d.get("profile") or {}
+    rows = [
+        Row(f"load test: {prof.get('users', '?')} operators × {prof.get('runs', '?')} runs of {prof.get('run_time_s', '?')} s, "
+            "errors", tot.get("errors"), "", "0", "—", None if tot.get("errors") is None else tot.get("errors") == 0),
+        Row("  of which HTTP 5xx logged by the server", tot.get("server_5xx_logged"), ""),
+        Row("  of which connections closed without an answer (keep-alive races, no HTTP status)",
+            sum(f.get("occurrences", 0) for f in d.get("failures", [])
+                if "Connection" in f.get("error", "") or "RemoteDisconnected" in f.get("error", "")), ""),
+        Row("load test: throughput", tot.get("throughput_rps"), "req/s"),
+        Row("machine load average (1 min) when the run ended; other jobs shared the cores",
+            get(d, "machine.load_average_1m_at_end"), ""),
+        Row("load test: worst operational endpoint p95", verdict.get("worst_operational_p95_ms"), "ms",
+            f"≤ {goal.get('operational_p95_ms', 50):g} ms", "/api/assets < 50 ms",
+            verdict.get("operational_p95_within_goal")),
+    ]
+    for name, e in sorted((d.get("endpoints") or {}).items()):
+        g = goal.get("operational_p95_ms") if e.get("operational") else None
+        rows.append(Row(f"  `{name}` p50 / p99 {e.get('p50_ms')} / {e.get('p99_ms')} ms, p95", e.get("p95_ms"), "ms",
+                        f"≤ {g:g} ms" if g else "—", "—", at_most(e.get("p95_ms"), g) if g else None))
+    return rows
+
+
+def failover(d: dict) -> list[Row]:
+    med, goal = d.get("median") or {}, d.get("goal") or {}
+    return [
+        Row("Postgres killed under load: errors", d.get("errors_total"), "", "0", "—",
+            None if d.get("errors_total") is None else d.get("errors_total") == 0),
+        Row("Postgres killed: first answer from the warehouse after the kill", med.get("detected_s"), "s", "—",
+            "— (each request retries Postgres first)"),
+        Row("Postgres restarted: traffic back on Postgres", med.get("returned_s"), "s",
+            f"≤ {goal.get('return_to_postgres_s', 5):g} s", "—", at_most(med.get("returned_s"), goal.get("return_to_postgres_s"))),
+        Row("slowest request during the episode", med.get("slowest_request_s"), "s"),
+    ]
+
+
+SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] = [
+    ("Generation and load", "Synthetic Houston grid at seed scale into the warehouse, the AMI pipeline and the cache sync.",
+     [("generate", generation)]),
+    ("Pipeline throughput", "The AMI medallion pipeline (bronze → silver → gold, monthly, transformer-hourly) on fakesnow.",
+     [("pipeline", pipeline)]),
+    ("Cache sync", "Warehouse → Postgres cache, one transaction per table.", [("sync", sync)]),
+    ("Endpoint latency", "Operational endpoints through gunicorn, seed scale, one request at a time; server time "
+     "from `Server-Timing`.", [("api", endpoints)]),
+    ("Feeder payload", "The map's feeder layer: wire bytes and build time.", [("api", feeders)]),
+    ("Browser load", "The operator dashboard in headless Chromium, seed scale, cold browser cache.", [("browser", browser)]),
+    ("Time to first token", "The chat's local agent (no Cortex reachable here); first streamed text.", [("agent", agent)]),
+    ("Load test", "Locust, headless, against gunicorn with the production config on 127.0.0.1, seed scale. "
+     "Each operator loads the page, polls the real-time panels every 15 s, pans the map and asks one chat question "
+     "a minute. Load generator and server share the 2 cores.", [("load", load)]),
+    ("Failover", "kill -9 of a private Postgres postmaster under a request loop, then restart, with the "
+     "production breaker cool-down and pool wait (values in `failover.json`).", [("failover", failover)]),
+]
+
+
+def table(rows: list[Row]) -> list[str]:
+    lines = ["| figure | measured | goal | original (target / reported) | meets goal |", "|---|---|---|---|---|"]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in row.cells()) + " |")
+    return lines
+
+
+def render() -> str:
+    loaded = {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
+    out = [
+        "# Benchmarks",
+        "",
+        "Generated by `.venv/bin/python -m bench.report` from the committed results in `bench/results/*.json`; "
+        "do not edit by hand. Every figure is the median of several runs on a shared 2-core machine unless its "
+        "row says otherwise; the original system's numbers come from its architecture document "
+        "(production hardware, production data).",
+        "",
+    ]
+    misses = []
+    for title, intro, readers in SECTIONS:
+        out += [f"## {title}", "", intro, ""]
+        for name, reader in readers:
+            data = loaded.get(name)
+            rows = reader(data) if data is not None else [Row(f"{name}: not measured yet", None, "")]
+            out += table(rows)
+            misses += [f"{title}: {r.what.strip()}" for r in rows if r.meets is False]
+            when = get(data, "measured_at") or get(data, "when") if data else None
+            command = (data or {}).get("command") or COMMANDS.get(name, "")
+            out += ["", f"Reproduce: `{command}` → `bench/results/{name}.json`"
+                    + (f" (measured {when})" if when else ""), ""]
+    out += ["## Goals missed", ""]
+    out += [f"- {m}" for m in misses] or ["- none"]
+    out.append("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    OUT.write_text(render())
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
