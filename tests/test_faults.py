@@ -139,6 +139,8 @@ def test_fault104_locked_table_times_out_falls_back_and_nothing_hangs(fault_serv
     assert wait_until(lambda: all_postgres(server.url, paths), 30)
     # the fallback needs the warehouse (an earlier test stopped and restarted it)
     assert wait_until(lambda: requests.get(server.url + "/api/kpis", timeout=30).status_code == 200, 60, 1.0)
+    # the other worker's warehouse breaker may still be open from then: let its cool-down pass
+    time.sleep(settings.breaker_cooldown_s)
     with psycopg.connect(pg.admin_dsn()) as holder:
         # another session holds the table: every read of it waits until the statement timeout
         holder.execute("LOCK TABLE flux.outages_active IN ACCESS EXCLUSIVE MODE")
