@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 from datetime import datetime, timezone
@@ -87,6 +88,7 @@ def main() -> None:
         "episodes": episodes,
     }
     OUT.write_text(json.dumps(result, indent=2) + "\n")
+    shutil.rmtree(logs, ignore_errors=True)  # kept only when an episode raised
     print(json.dumps(result["median"] | {"errors_total": result["errors_total"]}, indent=2))
 
 
