@@ -1,8 +1,10 @@
 """The Dash app class: serves the page with the current KPI values already in it.
 
-The KPI header is what an operator reads first. Filling it in the served layout shows it with the
-first paint rather than one callback round trip after the page has booted. ``app.layout`` stays a
-static component for Dash's callback validation (a function-valued layout would ship twice).
+The KPI header is what an operator reads first. The index page paints it as static HTML while
+the app's scripts load, and the served layout carries the same values, so it shows with the first
+paint and stays through the app's first render instead of waiting for a callback round trip.
+``app.layout`` stays a static component for Dash's callback validation (a function-valued layout
+would ship twice).
 """
 
 from __future__ import annotations
@@ -16,24 +18,39 @@ from flask import copy_current_request_context
 
 from callbacks.common import now
 from callbacks.kpis import current_kpis
-from layouts.header import create_kpi_row
+from layouts.header import create_kpi_row, kpi_row_html
 
 # The page never waits longer than this for the KPIs: a slow warehouse leaves the placeholders,
 # and the KPI callback fills them in (the read started here warms the shared cache for it).
 KPI_BUDGET_S = 0.4
 
 
+def kpis_within_budget() -> tuple[dict[str, str], dict[str, str]] | None:
+    answer: queue.Queue = queue.Queue(maxsize=1)
+    read = copy_current_request_context(lambda: answer.put(current_kpis(now())))
+    threading.Thread(target=read, name="flux-kpi-prefill", daemon=True).start()
+    try:
+        values, metas, _ = answer.get(timeout=KPI_BUDGET_S)
+    except queue.Empty:
+        return None
+    return values, metas
+
+
 class FluxDash(dash.Dash):
     def serve_layout(self):
-        answer: queue.Queue = queue.Queue(maxsize=1)
-        read = copy_current_request_context(lambda: answer.put(current_kpis(now())))
-        threading.Thread(target=read, name="flux-kpi-prefill", daemon=True).start()
         page = to_json(self.get_layout())
-        try:
-            values, metas, _ = answer.get(timeout=KPI_BUDGET_S)
-        except queue.Empty:
-            pass
-        else:
+        kpis = kpis_within_budget()
+        if kpis is not None:
             # swap the placeholder KPI row for a filled one, leaving the rest of the layout as set
-            page = page.replace(to_json(create_kpi_row()), to_json(create_kpi_row(values, metas)), 1)
+            page = page.replace(to_json(create_kpi_row()), to_json(create_kpi_row(*kpis)), 1)
         return self.backend.make_response(page, mimetype="application/json")
+
+    def interpolate_index(self, **kwargs):
+        kpis = kpis_within_budget()
+        if kpis is not None:
+            # React replaces this when the app renders its layout (with the same values).
+            kwargs["app_entry"] = (
+                '<div id="react-entry-point"><div class="flux-root"><div class="flux-prerender-navbar"></div>'
+                f'<div class="flux-main px-2">{kpi_row_html(*kpis)}</div></div></div>'
+            )
+        return super().interpolate_index(**kwargs)

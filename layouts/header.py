@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -71,3 +73,16 @@ def create_kpi_row(values: dict[str, str] | None = None, metas: dict[str, str] |
     values, metas = values or {}, metas or {}
     cards = [create_kpi_card(n, values.get(n, "…"), metas.get(n, "")) for n in ids.KPI_NAMES]
     return html.Div(cards, id=ids.KPI_ROW, className="flux-kpi-row")
+
+
+def kpi_row_html(values: dict[str, str], metas: dict[str, str]) -> str:
+    """The KPI header as static HTML in the page itself, painted while the app's scripts load
+    (same classes as the cards, so nothing moves when the app renders over it)."""
+    cards = "".join(
+        f'<div class="flux-kpi h-100 card{" flux-kpi-wide" if n in WIDE_KPIS else ""}">'
+        f'<div class="p-2 card-body"><div class="flux-kpi-label">{escape(KPI_LABELS[n])}</div>'
+        f'<div class="flux-kpi-value">{escape(values[n])}</div>'
+        f'<div class="flux-kpi-meta">{escape(metas[n])}</div></div></div>'
+        for n in ids.KPI_NAMES
+    )
+    return f'<div class="flux-kpi-row">{cards}</div>'

@@ -50,3 +50,11 @@ def test_page002_a_dead_warehouse_leaves_placeholders_without_delaying_the_page(
         assert node["props"]["children"] in ("…", "—")
     finally:
         app.server.extensions["flux_repository"].close()
+
+
+def test_page003_index_page_paints_the_kpis_before_the_app_boots(client):
+    kpis = client.get("/api/kpis").get_json()
+    page = client.get("/").get_data(as_text=True)
+    entry = page[page.index('id="react-entry-point"') :]
+    assert f'<div class="flux-kpi-value">{kpis["customers_out"]:,}</div>' in entry
+    assert "Crews in the field" in entry
