@@ -55,7 +55,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     from data.repository import Repository
 
     repository = Repository.from_settings(
-        settings, pg_pool=open_pg_pool(settings), cache=init_cache(server, settings)
+        settings,
+        pg_pool=open_pg_pool(settings),
+        pg_pool_factory=lambda: open_pg_pool(settings),
+        cache=init_cache(server, settings),
     )
     register_api(server, repository)
     from app.map_routes import register_map_routes

@@ -137,7 +137,8 @@ class Settings(BaseSettings):
     cache_redis_url: SecretStr | None = None
 
     # --- Breaker -----------------------------------------------------------------------------
-    breaker_cooldown_s: float = Field(5.0, gt=0)
+    # After a Postgres failure, reads skip it this long; then one read probes it.
+    breaker_cooldown_s: float = Field(2.0, gt=0)
 
     # --- Dashboard ---------------------------------------------------------------------------
     refresh_interval_s: int = Field(15, ge=2)

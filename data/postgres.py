@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import threading
+from typing import Any, Callable, Sequence
 
+import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -30,12 +32,29 @@ CACHE_TABLES = frozenset(
 class PostgresStore(Store):
     backend = "postgres"
 
-    def __init__(self, pool, *, wait_s: float):
+    def __init__(self, pool, *, wait_s: float, pool_factory: Callable[[], Any] | None = None):
         """``pool``: a psycopg_pool.ConnectionPool (data.connections.open_pg_pool).
         ``wait_s``: the longest a read waits for a pooled connection. libpq's connect_timeout
-        cannot go below 2 s, so this pool wait is what bounds a read on a dead server."""
+        cannot go below 2 s, so this pool wait is what bounds a read on a dead server.
+        ``pool_factory``: builds a fresh pool for ``revive``."""
         self.pool = pool
         self.wait_s = wait_s
+        self.pool_factory = pool_factory
+
+    def revive(self) -> bool:
+        """Before a breaker probe: if the pool holds no connection but the server answers a
+        direct connection, swap in a fresh pool. After an outage the pool retries with growing
+        back-off (1, 2, 4 s ...), which would keep traffic on the warehouse seconds after
+        Postgres is back. Returns whether the pool was replaced."""
+        if self.pool_factory is None or self.pool.get_stats().get("pool_size", 0) > 0:
+            return False
+        try:
+            psycopg.connect(self.pool.conninfo, **self.pool.kwargs).close()
+        except psycopg.OperationalError:
+            return False
+        old, self.pool = self.pool, self.pool_factory()
+        threading.Thread(target=old.close, name="flux-pg-pool-close", daemon=True).start()
+        return True
 
     def _fetch(self, name: str, params: dict[str, Any]) -> list[Row]:
         with self.pool.connection(timeout=self.wait_s) as conn:

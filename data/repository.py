@@ -62,6 +62,7 @@ TTL = {
     "top_overloaded_transformers": 300,
     "ercot_price_vs_load": 300,
 }
+FALLBACK_TTL_S = 2
 CACHE_PREFIX = "flux:v1:"
 ASSETS_DEFAULT_LIMIT = 1000
 ASSETS_MAX_LIMIT = 5000
@@ -141,8 +142,12 @@ class Repository:
         self.warehouse_breaker = warehouse_breaker or CircuitBreaker(breaker.cooldown_s)
 
     @classmethod
-    def from_settings(cls, settings, *, pg_pool=None, cache=None) -> "Repository":
-        postgres = PostgresStore(pg_pool, wait_s=settings.pg_pool_timeout_s) if pg_pool is not None else None
+    def from_settings(cls, settings, *, pg_pool=None, cache=None, pg_pool_factory=None) -> "Repository":
+        postgres = (
+            PostgresStore(pg_pool, wait_s=settings.pg_pool_timeout_s, pool_factory=pg_pool_factory)
+            if pg_pool is not None
+            else None
+        )
         return cls(
             postgres=postgres,
             warehouse=WarehouseStore.from_settings(settings),
@@ -173,8 +178,12 @@ class Repository:
             elapsed = (time.perf_counter() - started) * 1000
             return replace(hit, provenance=replace(hit.provenance, cached=True, elapsed_ms=elapsed))
         result = produce()
+        ttl = TTL[read]
+        if result.provenance.fallback_reason:
+            # a fallback answer must not outlive the outage: traffic returns to Postgres quickly
+            ttl = min(ttl, FALLBACK_TTL_S)
         try:
-            self.cache.set(key, result, timeout=TTL[read])
+            self.cache.set(key, result, timeout=ttl)
         except Exception:
             log.warning("cache set failed for %s", read, exc_info=True)
         return result
@@ -195,6 +204,8 @@ class Repository:
         reason = "postgres_unconfigured"
         if self.postgres is not None:
             if self.breaker.allow():
+                if self.breaker.state == "half_open":
+                    self.postgres.revive()  # this read is the probe
                 try:
                     result = call(self.postgres)
                     empty = is_empty(result.data) and not self.postgres.has_rows(table)
