@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -44,6 +45,17 @@ class BBox:
 
     def key(self) -> str:
         return f"{self.min_lon:.5f},{self.min_lat:.5f},{self.max_lon:.5f},{self.max_lat:.5f}"
+
+    def snapped(self, step: float) -> "BBox":
+        """This box grown outward to a ``step``-degree grid (a hair of tolerance keeps an edge
+        already on the grid where it is despite float error)."""
+        eps = 1e-9
+        return BBox(
+            round(math.floor(self.min_lon / step + eps) * step, 6),
+            round(math.floor(self.min_lat / step + eps) * step, 6),
+            round(math.ceil(self.max_lon / step - eps) * step, 6),
+            round(math.ceil(self.max_lat / step - eps) * step, 6),
+        )
 
 
 NO_BBOX: dict[str, None] = {"min_lon": None, "min_lat": None, "max_lon": None, "max_lat": None}

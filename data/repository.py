@@ -63,6 +63,9 @@ TTL = {
     "ercot_price_vs_load": 300,
 }
 FALLBACK_TTL_S = 2
+# Feeder viewports snap outward to this grid (degrees) per level of detail: panning a little
+# re-uses the cached layer instead of building a new one for every pixel of movement.
+FEEDER_GRID_DEG = {"simplified": 0.25, "full": 0.05}
 CACHE_PREFIX = "flux:v1:"
 ASSETS_DEFAULT_LIMIT = 1000
 ASSETS_MAX_LIMIT = 5000
@@ -283,6 +286,9 @@ class Repository:
     def feeder_topology(self, *, zoom: float = 9.0, bbox: BBox | None = None) -> ReadResult[FeederLayer]:
         """Feeder paths for the map at the level of detail for ``zoom``, inside ``bbox``."""
         lod = lod_for_zoom(zoom, bbox)
+        if bbox is not None and lod in FEEDER_GRID_DEG:
+            # nearby viewports share one answer (and one cache entry, and one ETag)
+            bbox = bbox.snapped(FEEDER_GRID_DEG[lod])
         params = {"lod": lod, "bbox": bbox.key() if bbox else None}
         return self._operational(
             "feeder_topology",

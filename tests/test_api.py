@@ -163,6 +163,17 @@ def test_api005_feeders_lod_decimals_etag_304(client, pg):
     assert again.headers["X-Flux-Backend"] == "postgres"
 
 
+def test_api005b_nearby_viewports_share_one_feeder_answer(client):
+    """Viewports snap outward to a grid per level of detail: a small pan re-uses the cached layer."""
+    a = client.get("/api/topology/feeders?zoom=13.5&bbox=-95.4123,29.7212,-95.3501,29.7702")
+    b = client.get("/api/topology/feeders?zoom=13.5&bbox=-95.4101,29.7250,-95.3550,29.7699")
+    assert a.status_code == b.status_code == 200
+    assert a.headers["X-Flux-Lod"] == "full"
+    assert a.headers["ETag"] == b.headers["ETag"]
+    far = client.get("/api/topology/feeders?zoom=13.5&bbox=-95.2123,29.9212,-95.1501,29.9702")
+    assert far.headers["ETag"] != a.headers["ETag"]
+
+
 @pytest.mark.badinput
 @pytest.mark.parametrize(
     "path",
