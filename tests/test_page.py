@@ -52,9 +52,17 @@ def test_page002_a_dead_warehouse_leaves_placeholders_without_delaying_the_page(
         app.server.extensions["flux_repository"].close()
 
 
-def test_page003_index_page_paints_the_kpis_before_the_app_boots(client):
-    kpis = client.get("/api/kpis").get_json()
-    page = client.get("/").get_data(as_text=True)
+def test_page003_index_page_paints_the_kpis_before_the_app_boots(loaded_stores, tmp_path):
+    """With the KPIs in the shared cache (operators poll them), the index page paints them."""
+    from app import create_app
+
+    app = create_app(loaded_stores.model_copy(update={"cache_type": "filesystem", "cache_dir": tmp_path}))
+    try:
+        client = app.server.test_client()
+        kpis = client.get("/api/kpis").get_json()  # warms the shared cache
+        page = client.get("/").get_data(as_text=True)
+    finally:
+        app.server.extensions["flux_repository"].close()
     entry = page[page.index('id="react-entry-point"') :]
     assert f'<div class="flux-kpi-value">{kpis["customers_out"]:,}</div>' in entry
     assert "Crews in the field" in entry
