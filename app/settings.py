@@ -38,6 +38,8 @@ PLACEHOLDER_SECRETS = frozenset(
     }
 )
 
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+
 Authenticator = Literal["password", "oauth", "programmatic_access_token", "keypair"]
 
 
@@ -117,8 +119,9 @@ class Settings(BaseSettings):
     snowflake_private_key_file: Path | None = _sf("PRIVATE_KEY_FILE", None)
     snowflake_private_key_passphrase: SecretStr | None = _sf("PRIVATE_KEY_PASSPHRASE", None)
     snowflake_warehouse: str | None = _sf("WAREHOUSE", None)
-    snowflake_database: str = _sf("DATABASE", "FLUX")
-    snowflake_schema: str = _sf("SCHEMA", "PRODUCTION")
+    # Written into SQL text as identifiers (migrations, the agent): plain identifiers only.
+    snowflake_database: str = _sf("DATABASE", "FLUX", pattern=IDENTIFIER)
+    snowflake_schema: str = _sf("SCHEMA", "PRODUCTION", pattern=IDENTIFIER)
     snowflake_role: str | None = _sf("ROLE", None)
     warehouse_login_timeout_s: int = Field(5, ge=1)
     warehouse_network_timeout_s: int = Field(30, ge=1)
