@@ -42,16 +42,20 @@ class PostgresStore(Store):
         self.pool_factory = pool_factory
 
     def revive(self) -> bool:
-        """Before a breaker probe: if the pool holds no connection but the server answers a
-        direct connection, swap in a fresh pool. After an outage the pool retries with growing
-        back-off (1, 2, 4 s ...), which would keep traffic on the warehouse seconds after
-        Postgres is back. Returns whether the pool was replaced."""
-        if self.pool_factory is None or self.pool.get_stats().get("pool_size", 0) > 0:
+        """Before a breaker probe. If the server answers a direct connection, drop the pool's
+        dead idle connections (a restarted server leaves them behind, and a read that checks
+        one out loses its whole pool wait); if no live one is left, swap in a fresh pool, since
+        the old one retries with growing back-off (1, 2, 4, 8 s ...) and would keep traffic on
+        the warehouse long after Postgres is back. Returns whether the pool was replaced."""
+        if self.pool_factory is None:
             return False
         try:
             psycopg.connect(self.pool.conninfo, **self.pool.kwargs).close()
         except psycopg.OperationalError:
-            return False
+            return False  # still down: the probe fails as it should
+        self.pool.check()
+        if self.pool.get_stats().get("pool_available", 0) > 0:
+            return False  # live connections are idle: the outage was something else (a lock, a timeout)
         old, self.pool = self.pool, self.pool_factory()
         threading.Thread(target=old.close, name="flux-pg-pool-close", daemon=True).start()
         return True

@@ -133,6 +133,7 @@ class Repository:
         breaker: CircuitBreaker,
         cache: Any | None = None,
         warehouse_breaker: CircuitBreaker | None = None,
+        warehouse_probe_wait_s: float = 0.0,
     ):
         """``postgres`` may be None (no cache configured: every read goes to the warehouse).
         ``cache``: a cachelib-style backend with get/set (flask-caching's), shared by workers."""
@@ -143,6 +144,9 @@ class Repository:
         # The connector retries a dead warehouse for warehouse_network_timeout_s (~40 s at the
         # default): its own breaker makes that one read's cost, not every analytics read's.
         self.warehouse_breaker = warehouse_breaker or CircuitBreaker(breaker.cooldown_s)
+        # While one read probes a warehouse that may be back, the others wait this long for its
+        # outcome rather than answer 503 with the warehouse already up.
+        self.warehouse_probe_wait_s = warehouse_probe_wait_s
 
     @classmethod
     def from_settings(cls, settings, *, pg_pool=None, cache=None, pg_pool_factory=None) -> "Repository":
@@ -156,6 +160,7 @@ class Repository:
             warehouse=WarehouseStore.from_settings(settings),
             breaker=CircuitBreaker(settings.breaker_cooldown_s),
             cache=cache,
+            warehouse_probe_wait_s=float(settings.warehouse_login_timeout_s),
         )
 
     def close(self) -> None:
@@ -249,7 +254,7 @@ class Repository:
         return self._cached(read, params, produce)
 
     def _from_warehouse(self, call):
-        if not self.warehouse_breaker.allow():
+        if not self.warehouse_breaker.allow(wait_s=self.warehouse_probe_wait_s):
             raise WarehouseDown("the warehouse breaker is open")
         try:
             try:

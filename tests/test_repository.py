@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date, datetime, timezone
 
 import pytest
@@ -172,6 +173,40 @@ def test_repo005_breaker_state_machine():
     b.success()
     assert b.state == "closed" and b.allow() and b.allow()
 
+
+
+def test_repo005b_half_open_waiters_follow_the_probe():
+    """The warehouse breaker's other readers wait for the probe instead of failing beside it."""
+    now = [0.0]
+    b = CircuitBreaker(1.0, clock=lambda: now[0])
+    b.failure("down")
+    now[0] = 1.0
+    assert b.allow()  # the probe
+    assert not b.allow()  # no wait asked for: refused at once, as before
+
+    def settle_later(outcome):
+        threading.Timer(0.2, outcome).start()
+
+    settle_later(b.success)
+    started = time.monotonic()
+    assert b.allow(wait_s=5.0)  # the probe closed the breaker: this read goes ahead
+    assert 0.1 < time.monotonic() - started < 4.0
+
+    b.failure("down again")
+    now[0] = 2.0
+    assert b.allow()
+    settle_later(lambda: b.failure("still down"))
+    started = time.monotonic()
+    assert not b.allow(wait_s=5.0)  # the probe failed: so does this read, without waiting it out
+    assert time.monotonic() - started < 4.0
+
+    now[0] = 3.0
+    assert b.allow()
+    started = time.monotonic()
+    assert not b.allow(wait_s=0.3)  # a probe that never settles costs a waiter only its wait
+    assert 0.25 < time.monotonic() - started < 3.0
+    b.release()
+    assert b.allow(wait_s=0.3)  # a released probe slot goes to the next reader
 
 def test_repo006_warehouse_normalisation():
     from decimal import Decimal
