@@ -34,6 +34,7 @@ from data.models import (
     StoreUnavailable,
 )
 from data.postgres import PostgresStore
+from data.read_cache import ReadCache
 from data.store import Store
 from data.warehouse import WarehouseStore
 
@@ -66,7 +67,7 @@ FALLBACK_TTL_S = 2
 # Feeder viewports snap outward to this grid (degrees) per level of detail: panning a little
 # re-uses the cached layer instead of building a new one for every pixel of movement.
 FEEDER_GRID_DEG = {"simplified": 0.25, "full": 0.05}
-CACHE_PREFIX = "flux:v1:"
+CACHE_PREFIX = "flux:v2:"
 ASSETS_DEFAULT_LIMIT = 1000
 ASSETS_MAX_LIMIT = 5000
 WORK_ORDERS_DEFAULT_LIMIT = 500
@@ -106,6 +107,13 @@ def _session_gone_errors() -> tuple[type[BaseException], ...]:
 SESSION_GONE = _session_gone_errors()
 
 
+def _ttl(read: str, result: ReadResult) -> float:
+    if result.provenance.fallback_reason:
+        # a fallback answer must not outlive the outage: traffic returns to Postgres quickly
+        return min(TTL[read], FALLBACK_TTL_S)
+    return TTL[read]
+
+
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
@@ -140,7 +148,7 @@ class Repository:
         self.postgres = postgres
         self.warehouse = warehouse
         self.breaker = breaker
-        self.cache = cache
+        self.cache = ReadCache(cache) if cache is not None else None
         # The connector retries a dead warehouse for warehouse_network_timeout_s (~40 s at the
         # default): its own breaker makes that one read's cost, not every analytics read's.
         self.warehouse_breaker = warehouse_breaker or CircuitBreaker(breaker.cooldown_s)
@@ -164,6 +172,8 @@ class Repository:
         )
 
     def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
         self.warehouse.pool.close()
         if self.postgres is not None:
             self.postgres.pool.close()
@@ -175,26 +185,7 @@ class Repository:
     def _cached(self, read: str, params: dict[str, Any], produce: Callable[[], ReadResult]) -> ReadResult:
         if self.cache is None:
             return produce()
-        key = self._cache_key(read, params)
-        started = time.perf_counter()
-        try:
-            hit = self.cache.get(key)
-        except Exception:  # a broken cache must never break a read
-            log.warning("cache get failed for %s", read, exc_info=True)
-            hit = None
-        if isinstance(hit, ReadResult):
-            elapsed = (time.perf_counter() - started) * 1000
-            return replace(hit, provenance=replace(hit.provenance, cached=True, elapsed_ms=elapsed))
-        result = produce()
-        ttl = TTL[read]
-        if result.provenance.fallback_reason:
-            # a fallback answer must not outlive the outage: traffic returns to Postgres quickly
-            ttl = min(ttl, FALLBACK_TTL_S)
-        try:
-            self.cache.set(key, result, timeout=ttl)
-        except Exception:
-            log.warning("cache set failed for %s", read, exc_info=True)
-        return result
+        return self.cache.read(self._cache_key(read, params), produce, lambda result: _ttl(read, result))
 
     def _operational(
         self,
