@@ -270,7 +270,7 @@ def document() -> dict[str, Any]:
                 q("circuits", ID_LIST, "circuit ids"),
                 q("asset_ids", ID_LIST, "asset ids"),
                 q("asset_type", enum(["substation", "transformer", "pole"]), "asset type"),
-                q("bbox", BBOX, "viewport"),
+                q("bbox", BBOX, "viewport; when it holds more than `limit` assets, the ones nearest its centre"),
                 limit(ASSETS_DEFAULT_LIMIT, ASSETS_MAX_LIMIT),
             ],
             tag=op,

@@ -171,7 +171,9 @@ class Settings(BaseSettings):
     web_threads: int = Field(16, ge=1, le=256)
     web_timeout_s: int = Field(60, ge=0)
     web_graceful_timeout_s: int = Field(20, ge=1)
-    web_keepalive_s: int = Field(5, ge=0)
+    # Longer than a client or proxy keeps an idle connection: when the server closes one first,
+    # a request sent on it at that moment fails (5 s lost one request in the load test).
+    web_keepalive_s: int = Field(75, ge=0)
 
     # ------------------------------------------------------------------------------------------
     @cached_property

@@ -304,7 +304,8 @@ class Repository:
         limit: int = ASSETS_DEFAULT_LIMIT,
     ) -> ReadResult[list[Row]]:
         """Grid assets (substations, transformers, poles) by circuits, ids, type and viewport;
-        at most ``limit`` rows (clamped to 1..ASSETS_MAX_LIMIT)."""
+        at most ``limit`` rows (clamped to 1..ASSETS_MAX_LIMIT): in a viewport the ones nearest its
+        centre, otherwise by id."""
         limit = _clamp(limit, 1, ASSETS_MAX_LIMIT)
         circuits = sorted(set(circuits)) if circuits else None
         asset_ids = sorted(set(asset_ids)) if asset_ids else None

@@ -79,6 +79,19 @@ def test_repo001_postgres_and_warehouse_agree_on_keys_types_and_counts(stores, r
         assert sum(r[key] is None for r in a.data) == sum(r[key] is None for r in b.data), f"{read}.{key}: nulls"
 
 
+
+def test_repo001b_a_crowded_viewport_keeps_the_assets_nearest_its_centre(stores):
+    pg, wh = stores
+    box = BBox(-95.45, 29.7, -95.35, 29.8)
+    cx, cy = (box.min_lon + box.max_lon) / 2, (box.min_lat + box.max_lat) / 2
+    read = lambda s, n: s.assets(circuits=None, asset_ids=None, asset_type=None, bbox=box, limit=n).data
+    everything = read(pg, 5000)
+    assert 200 < len(everything) < 5000  # the whole viewport, to rank by hand
+    distance = lambda r: (r["longitude"] - cx) ** 2 + (r["latitude"] - cy) ** 2
+    nearest = {r["asset_id"] for r in sorted(everything, key=distance)[:100]}
+    assert {r["asset_id"] for r in read(pg, 100)} == nearest
+    assert {r["asset_id"] for r in read(wh, 100)} == nearest
+
 @pytest.mark.parametrize("lod,bbox", [("overview", None), ("simplified", None),
                                        ("full", BBox(-95.6, 29.6, -95.2, 29.9))])
 def test_repo002_feeder_layers_agree(stores, lod, bbox):

@@ -1,6 +1,7 @@
--- Grid assets inside a viewport (GiST), plus the same optional filters as assets.sql.
--- The few thousand rows in a viewport are sorted with COLLATE "C" (byte order, as the warehouse
--- sorts): at seed scale that sort takes half the time of one under the database's C.UTF-8.
+-- Grid assets inside a viewport, plus the same optional filters as assets.sql. When the viewport
+-- holds more than the limit, the ones nearest its centre: a KNN walk of the GiST index stops after
+-- `limit` rows (~3 ms for 2,000 of 108K in a zoom-11 view at seed scale, where sorting them all by
+-- id took 120 ms). Distance is planar in degrees, as the warehouse computes it.
 SELECT asset_id, asset_name, asset_type, latitude, longitude, load_percent, health_score, status,
        voltage, circuit_id, city, zip_code, connected_customers, capacity, substation_id, segment_id,
        (SELECT max(synced_at) FROM flux.cache_freshness WHERE table_name = 'grid_assets') AS _freshness
@@ -9,5 +10,6 @@ WHERE geom && ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s, %(max_lat)s
   AND (%(circuits)s::text[] IS NULL OR circuit_id = ANY(%(circuits)s::text[]))
   AND (%(asset_ids)s::text[] IS NULL OR asset_id = ANY(%(asset_ids)s::text[]))
   AND (%(asset_type)s::text IS NULL OR asset_type = %(asset_type)s::text)
-ORDER BY asset_id COLLATE "C"
+ORDER BY geom <-> ST_SetSRID(ST_MakePoint((%(min_lon)s::float8 + %(max_lon)s::float8) / 2,
+                                          (%(min_lat)s::float8 + %(max_lat)s::float8) / 2), 4326)
 LIMIT %(limit)s

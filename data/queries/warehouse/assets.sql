@@ -9,5 +9,9 @@ WHERE (%(circuits)s IS NULL
   AND (%(asset_type)s IS NULL OR ASSET_TYPE = %(asset_type)s)
   AND (%(min_lon)s IS NULL
        OR (LONGITUDE BETWEEN %(min_lon)s AND %(max_lon)s AND LATITUDE BETWEEN %(min_lat)s AND %(max_lat)s))
-ORDER BY ASSET_ID
+-- in a viewport, the assets nearest its centre first (as Postgres's KNN order); else by id
+ORDER BY CASE WHEN %(min_lon)s IS NULL THEN 0
+              ELSE SQUARE(LONGITUDE - (%(min_lon)s + %(max_lon)s) / 2) + SQUARE(LATITUDE - (%(min_lat)s + %(max_lat)s) / 2)
+         END,
+         ASSET_ID
 LIMIT %(limit)s
