@@ -66,7 +66,7 @@ TTL = {
 FALLBACK_TTL_S = 2
 # Feeder viewports snap outward to this grid (degrees) per level of detail: panning a little
 # re-uses the cached layer instead of building a new one for every pixel of movement.
-FEEDER_GRID_DEG = {"simplified": 0.25, "full": 0.05}
+FEEDER_GRID_DEG = {"simplified": 0.5, "full": 0.1}
 CACHE_PREFIX = "flux:v2:"
 ASSETS_DEFAULT_LIMIT = 1000
 ASSETS_MAX_LIMIT = 5000
