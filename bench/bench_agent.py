@@ -1,14 +1,16 @@
 """Benchmark the local agent at seed scale: time to first token and to completion per question,
 and the customer search tool.
 
-    .venv/bin/python -m bench.bench_agent [--runs 5] [--load]
+    .venv/bin/python -m bench.bench_agent [--runs 5] [--search-runs 20] [--load]
         [--pg-database flux_bench_agent --warehouse-database FLUX_BENCH_AGENT]
 
 Uses its own databases; --load (or empty databases) generates the seed-scale grid into them,
 runs the AMI pipeline and the cache sync first (not timed). Each question runs `--runs` times
 through LocalAgent.run on the app's pools (Postgres pool, warehouse pool), with the default
-token pacing (settings.agent_local_token_delay_ms), as the chat panel sees it. Writes
-bench/results/agent.json with medians and p95 next to the target (first token <= 1 s).
+token pacing (settings.agent_local_token_delay_ms), as the chat panel sees it. The customer
+search tool runs every kind of query (account id, meter id, name, address, misspelt name,
+misspelt address) for six customers, `--search-runs` rounds. Writes bench/results/agent.json
+with medians and p95 next to the targets (first token <= 1 s; search p95 <= 50 ms, every kind).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "agent.json"
 AS_OF = datetime(2026, 7, 15, 21, 0)
 TARGET_FIRST_TOKEN_S = 1.0
-TARGET_SEARCH_MS = 50.0
+TARGET_SEARCH_MS = 50.0  # p95 of every kind of customer search, misspelt ones included
+SEARCH_CUSTOMERS = 6
 
 
 def questions(pg) -> list[tuple[str, str]]:
@@ -88,6 +91,67 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
+def swap_letters(word: str, at: int) -> str:
+    """A typing slip: two neighbouring letters swapped, at ``at`` or the nearest pair before it
+    that differs (swapping the "ll" of "Mitchell" would change nothing)."""
+    for i in range(at, -1, -1):
+        if word[i] != word[i + 1]:
+            return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    raise ValueError(f"no two different letters to swap in {word!r}")
+
+
+def misspelt_address(address: str) -> str:
+    """Two letters swapped in the middle of the street name (its longest word)."""
+    words = address.split()
+    i = max(range(len(words)), key=lambda k: (words[k].isalpha(), len(words[k])))
+    words[i] = swap_letters(words[i], len(words[i]) // 2 - 1)
+    return " ".join(words)
+
+
+def search_cases(pg) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Per kind of search, for SEARCH_CUSTOMERS customers spread over the table: (query, expected
+    customer id, column, its value). Names repeat (several Emily Whites), so a first hit with the
+    expected customer's name, or address, counts as found."""
+    with pg.connection() as conn:
+        total = conn.execute("SELECT count(*) FROM flux.customers").fetchone()[0]
+        offsets = [4242] + [total * i // SEARCH_CUSTOMERS + 17 for i in range(1, SEARCH_CUSTOMERS)]
+        picked = [conn.execute("SELECT customer_id, full_name, primary_meter_id, service_address FROM flux.customers "
+                               "ORDER BY customer_id LIMIT 1 OFFSET %s", (o,)).fetchone() for o in offsets]
+    cases: dict[str, list[tuple[str, str, str, str]]] = {}
+    for cid, name, meter, address in picked:
+        for kind, text, column, value in (
+            ("account id", cid, "customer_id", cid),
+            ("meter id", meter, "customer_id", cid),
+            ("name", name, "full_name", name),
+            ("address", address, "service_address", address),
+            ("misspelt name", swap_letters(name, len(name) - 2), "full_name", name),  # Emily P. White -> Whiet
+            ("misspelt address", misspelt_address(address), "service_address", address),
+        ):
+            cases.setdefault(kind, []).append((text, cid, column, value))
+    return cases
+
+
+def time_search(pg, search_customers, runs: int) -> dict[str, dict]:
+    """Every query of a kind once per round, ``runs`` rounds; p95 over all of them."""
+    out = {}
+    for kind, cases in search_cases(pg).items():
+        times, found = [], 0
+        for text, cid, column, value in cases:  # warm-up and the answer check, not timed
+            hits = search_customers(pg, text)
+            found += bool(hits) and (hits[0]["customer_id"] == cid or hits[0][column] == value)
+        for _ in range(runs):
+            for text, *_ in cases:
+                t = time.perf_counter()
+                search_customers(pg, text)
+                times.append((time.perf_counter() - t) * 1000)
+        out[kind] = {"queries": [text for text, *_ in cases], "runs_per_query": runs,
+                     "median_ms": round(statistics.median(times), 2), "p95_ms": round(p95(times), 2),
+                     "max_ms": round(max(times), 2), "found_first": found}
+        print(f"search by {kind:16s} {out[kind]['median_ms']:.2f} ms (p95 {out[kind]['p95_ms']:.2f}, "
+              f"max {out[kind]['max_ms']:.2f}), expected customer first {found}/{len(cases)}", flush=True)
+    return out
+
+
 def ensure_loaded(settings, force: bool) -> dict[str, int]:
     from data.connections import pg_admin
 
@@ -117,6 +181,7 @@ def ensure_loaded(settings, force: bool) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Local agent time to first token at seed scale.")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--search-runs", type=int, default=20, help="rounds over the customer search queries")
     parser.add_argument("--load", action="store_true", help="reload the seed-scale data first")
     parser.add_argument("--pg-database", default="flux_bench_agent")
     parser.add_argument("--warehouse-database", default="FLUX_BENCH_AGENT")
@@ -152,20 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"complete {results[-1]['complete_s']['median']:.3f} s ({runs[0]['store']}, {runs[0]['rows']} rows)",
                   flush=True)
 
-        with pg.connection() as conn:
-            cid, name, meter, address = conn.execute(
-                "SELECT customer_id, full_name, primary_meter_id, service_address FROM flux.customers "
-                "ORDER BY customer_id LIMIT 1 OFFSET 4242").fetchone()
-        search = {}
-        for label, text in (("account id", cid), ("meter id", meter), ("name", name), ("address", address),
-                            ("misspelt name", name[:-2] + name[-1] + name[-2])):
-            times = []
-            for _ in range(20):
-                t = time.perf_counter()
-                search_customers(pg, text)
-                times.append((time.perf_counter() - t) * 1000)
-            search[label] = {"query": text, "median_ms": round(statistics.median(times), 2), "p95_ms": round(p95(times), 2)}
-            print(f"search by {label:14s} {search[label]['median_ms']:.2f} ms (p95 {search[label]['p95_ms']:.2f})", flush=True)
+        load_before_search = os.getloadavg()[0]
+        search = time_search(pg, search_customers, args.search_runs)
     finally:
         pg.close()
         wh.close()
@@ -174,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "local agent: time to first text token and to the final event, per question (LocalAgent.run)",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_1m_before_search": round(load_before_search, 2)},
         "scale": "seed",
         "dataset_rows": dataset_rows,
         "databases": {"postgres": args.pg_database, "warehouse": args.warehouse_database},
@@ -183,10 +237,11 @@ def main(argv: list[str] | None = None) -> int:
         "note": "complete_s includes the deliberate pacing of text chunks (token_delay_ms between chunks)",
         "questions": results,
         "customer_search": search,
-        "target": {"first_token_s": TARGET_FIRST_TOKEN_S, "customer_search_ms": TARGET_SEARCH_MS},
+        "target": {"first_token_s": TARGET_FIRST_TOKEN_S, "customer_search_ms": TARGET_SEARCH_MS,
+                   "customer_search_statistic": "p95"},
         "worst_median_first_token_s": worst_first,
         "meets_first_token_target": worst_first <= TARGET_FIRST_TOKEN_S,
-        "meets_search_target": all(v["median_ms"] <= TARGET_SEARCH_MS for k, v in search.items() if k != "misspelt name"),
+        "meets_search_target": all(v["p95_ms"] <= TARGET_SEARCH_MS for v in search.values()),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -251,6 +251,33 @@ def test_api008_details_trace_and_search(client, pg, doc):
     assert name in {c["full_name"] for c in found}
 
 
+def slip(text: str) -> str:
+    """Two neighbouring, different letters swapped inside the longest word: a typing slip."""
+    words = text.split()
+    i = max(range(len(words)), key=lambda k: (words[k].isalpha(), len(words[k])))
+    w = words[i]
+    j = next(j for j in range(2, len(w) - 1) if w[j] != w[j + 1])
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    return " ".join(words)
+
+
+def test_api008b_misspelt_name_and_address_find_the_customer_first(client, pg, doc):
+    """Through the real Postgres: a slip in a name or a street still ranks that customer first."""
+    cid, name, address = pg(
+        "SELECT customer_id, full_name, service_address FROM ("
+        " SELECT c.*, count(*) OVER (PARTITION BY full_name) AS same_name,"
+        " count(*) OVER (PARTITION BY service_address) AS same_address FROM flux.customers c) s"
+        " WHERE same_name = 1 AND same_address = 1 AND length(split_part(full_name, ' ', -1)) >= 7"
+        " ORDER BY customer_id LIMIT 1")[0]
+    for typo in (slip(name), slip(address)):
+        assert typo not in (name, address)
+        resp = client.get("/api/customers/search", query_string={"q": typo})
+        assert resp.status_code == 200 and resp.headers["X-Flux-Backend"] == "postgres"
+        found = resp.get_json()
+        validate(doc, "Customer", found, many=True)
+        assert found and found[0]["customer_id"] == cid, (typo, found[:3])
+
+
 def test_api009_openapi_covers_every_route(app, doc):
     documented = {re.sub(r"\{[^}]+\}", "<>", p) for p in doc["paths"]}
     routes = {re.sub(r"<[^>]+>", "<>", r.rule) for r in app.server.url_map.iter_rules()

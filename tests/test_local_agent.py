@@ -465,8 +465,26 @@ def test_agent032_customer_search_tool(agent, pg_pool):
     assert cid in [h["customer_id"] for h in search_customers(pg_pool, address)]
     typo = name[:-2] + name[-1] + name[-2]  # two letters swapped
     assert cid in [h["customer_id"] for h in search_customers(pg_pool, typo, limit=50)]
+    assert "_freshness" not in search_customers(pg_pool, name)[0]
     a = ask(agent, f"find customer {name}")
     assert "response.table" in a.names and name in a.text
+
+
+def test_agent032b_misspelt_name_finds_the_customer_first(agent, pg_pool):
+    """Through the real Postgres: the misspelt word is corrected from the words customers use."""
+    from data.agent.search import search_customers
+
+    # a name no other customer has, with a surname long enough that the slip stays unambiguous
+    cid, name = pg_one(pg_pool, "SELECT min(customer_id), full_name FROM flux.customers GROUP BY full_name "
+                                "HAVING count(*) = 1 AND length(split_part(full_name, ' ', -1)) >= 7 "
+                                "ORDER BY 1 LIMIT 1")
+    first, surname = name.rsplit(" ", 1)
+    j = next(j for j in range(2, len(surname) - 1) if surname[j] != surname[j + 1])
+    typo = f"{first} {surname[:j]}{surname[j + 1]}{surname[j]}{surname[j + 2:]}"  # two letters swapped
+    hits = search_customers(pg_pool, typo)
+    assert hits and hits[0]["customer_id"] == cid, (typo, hits[:3])
+    a = ask(agent, f"find customer {typo}")
+    assert f"Best match: {name} ({cid})" in a.text
 
 
 def test_agent033_the_data_clock_anchors_relative_dates(agent):

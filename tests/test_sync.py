@@ -233,6 +233,28 @@ def test_sync004_changes_are_upserted_and_vanished_rows_deleted(sync_settings, s
     sync_all(sync_settings)  # back to the loaded grid for the next tests
 
 
+def test_sync004b_customer_search_words_follow_the_synced_customers(sync_settings, synced, wh, pg):
+    """flux.customer_search_terms (V003) is kept by triggers through the sync's upsert and delete."""
+    from data.sync import sync_all
+
+    recount = ("SELECT w, count(*)::int FROM flux.customers c,"
+               " flux.customer_search_words(c.full_name, c.service_address, c.city, c.zip_code) w GROUP BY w ORDER BY w")
+    terms = "SELECT term, customers FROM flux.customer_search_terms ORDER BY term"
+    assert pg.execute(terms).fetchall() == pg.execute(recount).fetchall()
+    with restored(wh, "CUSTOMERS_MASTER_DATA") as cur:
+        cur.execute("SELECT CUSTOMER_ID FROM CUSTOMERS_MASTER_DATA ORDER BY CUSTOMER_ID LIMIT 2")
+        renamed, gone = [r[0] for r in cur.fetchall()]
+        cur.execute("UPDATE CUSTOMERS_MASTER_DATA SET FULL_NAME = 'Zanzibar Quokka', UPDATED_AT = %(t)s"
+                    " WHERE CUSTOMER_ID = %(c)s", {"t": TEST_AS_OF, "c": renamed})
+        cur.execute("DELETE FROM CUSTOMERS_MASTER_DATA WHERE CUSTOMER_ID = %(c)s", {"c": gone})
+        sync_all(sync_settings, ["customers"])
+        assert pg.execute(terms).fetchall() == pg.execute(recount).fetchall()
+        assert pg.execute("SELECT customers FROM flux.customer_search_terms WHERE term = 'quokka'").fetchone() == (1,)
+    sync_all(sync_settings, ["customers"])
+    assert pg.execute(terms).fetchall() == pg.execute(recount).fetchall()
+    assert pg.execute("SELECT count(*) FROM flux.customer_search_terms WHERE term = 'quokka'").fetchone() == (0,)
+
+
 # --- failure and interruption --------------------------------------------------------------------
 def test_sync005_failed_sync_leaves_the_old_table(sync_settings, synced, wh, pg):
     from data.sync import SyncError, sync_all

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from app.settings import Settings
 from data.agent import matcher, params as P
 from data.agent.intents import BY_NAME, INTENTS, Context, Intent
-from data.agent.search import search_customers
+from data.agent.search import search_customers, search_sql
 from data.agent.semantic import SemanticModel, load
 from data.agent.sqlexec import Result, agent_query, run_postgres, run_warehouse
 from data.cortex import AgentEvent
@@ -208,7 +208,7 @@ class LocalAgent:
         yield AgentEvent("response.tool_use", {"content_index": 0, "tool_use_id": tid, **SEARCH,
                                                "input": {"query": needle}, "client_side_execute": False})
         hits = search_customers(self.pg_pool, needle, limit=10)
-        sql = agent_query("customer_search")
+        sql = search_sql()
         yield AgentEvent("response.tool_result", {"content_index": 0, "tool_use_id": tid, **SEARCH, "status": "success",
                                                   "content": [{"type": "json", "json": {"sql": sql.strip(), "params": {"q": needle},
                                                                                         "searchResults": hits}}]})
