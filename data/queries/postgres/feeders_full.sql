@@ -1,19 +1,11 @@
--- Feeder segments at full detail inside a viewport (high zoom).
--- One compact JSON text built server-side (no per-row work in Python). Measured at seed scale:
--- to_json() per id costs twice the quote-escaping replace() below, and slicing the coordinates
--- out of ST_AsGeoJSON's fixed '{"type":"LineString","coordinates":...}' text is cheaper than a
--- json cast and '->'. Rows come ordered from a subquery so the text (and its ETag) is stable.
-SELECT '[' || coalesce(string_agg(
-           '{"id":"' || replace(replace(f.id, '\', '\\'), '"', '\"')
-           || '","circuit_id":"' || replace(replace(f.circuit_id, '\', '\\'), '"', '\"')
-           || '","load_percent":' || (round(f.load_percent * 10) / 10)::text
-           || ',"path":' || substr(f.j, 36, length(f.j) - 36)
-           || '}', ','), '') || ']' AS body,
-       count(*)::int AS n,
+-- Feeder segments at full detail inside a viewport (high zoom): one compact JSON text built from
+-- each row's stored entry (full_json, V005). Rows come ordered from a subquery so the text (and
+-- its ETag) is stable.
+SELECT '[' || coalesce(string_agg(f.full_json, ','), '') || ']' AS body,
+       count(f.full_json)::int AS n,
        (SELECT max(synced_at) FROM flux.cache_freshness WHERE table_name IN ('feeder_segments')) AS _freshness
 FROM (
-    SELECT f.segment_id AS id, f.circuit_id, f.load_percent AS load_percent,
-           ST_AsGeoJSON(f.geom, %(decimals)s) AS j
+    SELECT f.full_json
     FROM flux.feeder_segments f
     WHERE f.geom && ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s, %(max_lat)s, 4326)
     ORDER BY f.segment_id COLLATE "C"
