@@ -7,7 +7,6 @@ from typing import Any, Callable, Sequence
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from data import queries
 from data.models import NO_BBOX, BBox, FeederLayer, Row, StoreResult
@@ -27,6 +26,35 @@ CACHE_TABLES = frozenset(
         "work_orders_active",
     }
 )
+
+
+class FreshnessRows:
+    """A psycopg row factory: dict rows without the ``_freshness`` column, whose value is kept
+    aside. Every Postgres query computes it in one scalar subquery, so it is the same on every
+    row; zipping one name short drops it for free, where popping it from each row took ~0.25 ms
+    of the ~5 ms that 1,456 circuit rows take."""
+
+    def __init__(self) -> None:
+        self.freshness = None
+
+    def __call__(self, cursor) -> Callable[[Sequence[Any]], Row]:
+        names = [c.name for c in cursor.description or ()]
+        if "_freshness" not in names:
+            return lambda values: dict(zip(names, values))
+        at = names.index("_freshness")
+        keys = names[:at] + names[at + 1 :]
+
+        def last(values: Sequence[Any]) -> Row:
+            if self.freshness is None:
+                self.freshness = values[at]
+            return dict(zip(keys, values))
+
+        def inside(values: Sequence[Any]) -> Row:
+            if self.freshness is None:
+                self.freshness = values[at]
+            return dict(zip(keys, values[:at] + values[at + 1 :]))
+
+        return last if at == len(names) - 1 else inside
 
 
 class PostgresStore(Store):
@@ -60,17 +88,19 @@ class PostgresStore(Store):
         threading.Thread(target=old.close, name="flux-pg-pool-close", daemon=True).start()
         return True
 
-    def _fetch(self, name: str, params: dict[str, Any]) -> list[Row]:
+    def _fetch(self, name: str, params: dict[str, Any]) -> StoreResult[list[Row]]:
+        rows_of = FreshnessRows()
         with self.pool.connection(timeout=self.wait_s) as conn:
             # binary=True: numbers and timestamps arrive without text parsing (~10 % faster on
             # 1,000 asset rows at seed scale).
-            with conn.cursor(row_factory=dict_row, binary=True) as cur:
+            with conn.cursor(row_factory=rows_of, binary=True) as cur:
                 # prepare=False: every execution is planned with its real values, so the
                 # "filter IS NULL OR ..." shapes never get a generic plan that skips the indexes.
                 cur.execute(queries.load("postgres", name), params, prepare=False)
-                return cur.fetchall()
+                rows = cur.fetchall()
+        return StoreResult(rows, rows_of.freshness)
 
-    def _rows(self, name: str, params: dict[str, Any]) -> list[Row]:
+    def _result(self, name: str, params: dict[str, Any]) -> StoreResult[list[Row]]:
         if name == "assets" and params.get("min_lon") is not None:
             name = "assets_bbox"  # GiST first; the unfiltered shape walks the primary key
         return self._fetch(name, params)
@@ -81,8 +111,9 @@ class PostgresStore(Store):
     def feeder_layer(self, *, lod: str, bbox: BBox | None) -> StoreResult[FeederLayer]:
         name = {"overview": "feeders_overview", "simplified": "feeders_simplified", "full": "feeders_full"}[lod]
         params = {"decimals": LOD_DECIMALS[lod], **(bbox.as_params() if bbox else NO_BBOX)}
-        (row,) = self._fetch(name, params)
-        return StoreResult(FeederLayer.build(row["body"].encode(), count=row["n"], lod=lod), row["_freshness"])
+        result = self._fetch(name, params)
+        (row,) = result.data
+        return StoreResult(FeederLayer.build(row["body"].encode(), count=row["n"], lod=lod), result.freshness)
 
     def has_rows(self, table: str) -> bool:
         """Is a cache table non-empty? ``table`` comes from the fixed list CACHE_TABLES."""

@@ -1,6 +1,6 @@
 """The read interface both stores speak. The SQL differs per store (data/queries/<store>/);
-the method names, parameters and result shapes do not. Subclasses supply ``_rows`` (run one named
-query), ``_id_list`` (how a list of ids is bound) and ``feeder_layer``.
+the method names, parameters and result shapes do not. Subclasses supply ``_result`` (run one
+named query), ``_id_list`` (how a list of ids is bound) and ``feeder_layer``.
 
 Rows come back with lowercase snake_case keys and plain Python types (str, int, float, bool,
 date, timezone-aware datetime, list), whichever store answered. Each query may return a
@@ -34,8 +34,9 @@ class Store(ABC):
 
     # -- what a subclass provides -----------------------------------------------------------
     @abstractmethod
-    def _rows(self, name: str, params: dict[str, Any]) -> list[Row]:
-        """Run query ``name`` with bound ``params``; normalised rows, ``_freshness`` included."""
+    def _result(self, name: str, params: dict[str, Any]) -> StoreResult[list[Row]]:
+        """Run query ``name`` with bound ``params``: normalised rows, and the freshness lifted
+        out of their ``_freshness`` column."""
 
     @abstractmethod
     def _id_list(self, ids: Sequence[str] | None) -> Any:
@@ -47,7 +48,7 @@ class Store(ABC):
 
     # -- shared reads -------------------------------------------------------------------------
     def _read(self, name: str, **params: Any) -> StoreResult[list[Row]]:
-        return split_freshness(self._rows(name, params))
+        return self._result(name, params)
 
     def ping(self) -> StoreResult[list[Row]]:
         return self._read("ping")

@@ -145,6 +145,9 @@ class WarehouseStore(Store):
             finally:
                 cur.close()
 
+    def _result(self, name: str, params: dict[str, Any]) -> StoreResult[list[Row]]:
+        return split_freshness(self._rows(name, params))
+
     def _id_list(self, ids: Sequence[str] | None) -> str | None:
         # Bound as one string and split in SQL (FLATTEN(SPLIT(...))): ids are validated
         # to [A-Za-z0-9_-], so a comma can never be part of one.
