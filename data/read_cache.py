@@ -42,7 +42,7 @@ class CachedRead:
 
 class ReadCache:
     def __init__(self, backend: Any, *, refresh_workers: int = 2):
-        """``backend``: a cachelib-style object with get/set/add/delete."""
+        """``backend``: a cachelib-style object with get/set/add/has/delete."""
         self.backend = backend
         self._refresh_workers = refresh_workers
         self._refresher: ThreadPoolExecutor | None = None

@@ -1,5 +1,5 @@
 -- Feeder segments at full detail inside a viewport (high zoom): one compact JSON text built from
--- each row's stored entry (full_json, V005). Rows come ordered from a subquery so the text (and
+-- each row's stored entry (full_json, V004). Rows come ordered from a subquery so the text (and
 -- its ETag) is stable.
 SELECT '[' || coalesce(string_agg(f.full_json, ','), '') || ']' AS body,
        count(f.full_json)::int AS n,
