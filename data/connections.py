@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import select
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -26,6 +27,18 @@ def pg_configure(settings: Settings):
     return configure
 
 
+def check_pooled_connection(conn) -> None:
+    """The pool's check on every checkout, without a round trip when nothing is wrong. A server
+    that closed the connection (a restart, a kill) has left the socket readable at EOF: only
+    then is the full check run, and it raises. A healthy idle connection has nothing to read.
+    psycopg_pool's own check sends an empty query each time: ~0.2 ms of a 1-5 ms read."""
+    from psycopg_pool import ConnectionPool
+
+    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
+
+
 def open_pg_pool(settings: Settings, *, wait: bool = False):
     """The app's one Postgres pool per process. Open it after gunicorn forks."""
     from psycopg_pool import ConnectionPool
@@ -37,7 +50,7 @@ def open_pg_pool(settings: Settings, *, wait: bool = False):
         max_size=settings.pg_pool_max,
         timeout=settings.pg_pool_timeout_s,
         configure=pg_configure(settings),
-        check=ConnectionPool.check_connection,
+        check=check_pooled_connection,
         reconnect_timeout=30 * 24 * 3600,  # keep trying in the background; the breaker guards requests
         name="flux-pg",
         open=False,

@@ -232,3 +232,20 @@ def test_repo006_warehouse_normalisation():
     # the local warehouse's NULL timestamp (the epoch) reads as None only when asked to
     assert normalise_value(datetime(1970, 1, 1), epoch_is_null=True) is None
     assert normalise_value(datetime(1970, 1, 1)) == datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def test_repo007_a_pooled_connection_the_server_closed_is_replaced_at_checkout(loaded_stores):
+    """The pool's checkout check costs no round trip, yet a connection the server has closed
+    (here terminated by an administrator) is still found and replaced before a read uses it."""
+    from data.connections import open_pg_pool, pg_admin
+
+    pool = open_pg_pool(loaded_stores.model_copy(update={"pg_pool_min": 1, "pg_pool_max": 1}), wait=True)
+    try:
+        with pool.connection() as conn:
+            victim = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with pg_admin(loaded_stores, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (victim,)).fetchone()[0]
+        with pool.connection(timeout=5) as conn:
+            assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != victim
+    finally:
+        pool.close()
