@@ -109,6 +109,9 @@ class FakeCortexServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.send_header("X-Snowflake-Request-Id", reply.request_id)
+                # It closes the connection after the stream, so it says so: a client that kept
+                # it for the next request would race the close (RemoteDisconnected, seen in CI).
+                self.send_header("Connection", "close")
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
                 self.end_headers()
