@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence, TypeVar
 import orjson
 import psycopg
 
+from data import panels
 from data.breaker import CircuitBreaker
 from data.models import (
     AnalyticsUnavailable,
@@ -111,6 +112,10 @@ def _ttl(read: str, result: ReadResult) -> float:
         # a fallback answer must not outlive the outage: traffic returns to Postgres quickly
         return min(TTL[read], FALLBACK_TTL_S)
     return TTL[read]
+
+
+def _one(result: StoreResult[list[Row]]) -> StoreResult[Row]:
+    return StoreResult(result.data[0] if result.data else {}, result.freshness)
 
 
 def _clamp(value: int, low: int, high: int) -> int:
@@ -367,7 +372,7 @@ class Repository:
         return self._operational(
             "network_trace",
             {"segment_id": segment_id},
-            lambda s: _trace(s, segment_id),
+            lambda s: panels.network_trace(s, segment_id),
             table="feeder_segments",
             is_empty=lambda data: data is None,
         )
@@ -379,7 +384,7 @@ class Repository:
         table = {"substation": "substations", "segment": "feeder_segments", "outage": "outages_active"}[kind]
 
         def produce() -> ReadResult[Row | None]:
-            result = self._postgres_first("details", lambda s: _details(s, kind, id), table, lambda d: d is None)
+            result = self._postgres_first("details", lambda s: panels.details(s, kind, id, work_order_limit=WORK_ORDERS_MAX_LIMIT), table, lambda d: d is None)
             if result.data is None:
                 return result
             data = dict(result.data)
@@ -463,72 +468,3 @@ class Repository:
         snap = self.breaker.snapshot()
         out["postgres"]["breaker"] = snap.state
         return out
-
-
-# -- compositions run against whichever store serves the read ----------------------------------
-def _one(result: StoreResult[list[Row]]) -> StoreResult[Row]:
-    return StoreResult(result.data[0] if result.data else {}, result.freshness)
-
-
-def _latest(*values: datetime | None) -> datetime | None:
-    present = [v for v in values if v is not None]
-    return max(present) if present else None
-
-
-def _trace(store: Store, segment_id: str) -> StoreResult[Row | None]:
-    up = store.trace_upstream(segment_id=segment_id)
-    if not up.data:
-        return StoreResult(None, up.freshness)
-    down = store.trace_downstream(segment_id=segment_id)
-    target = up.data[-1]
-    sub = store.substation(substation_id=target["substation_id"])
-    return StoreResult(
-        {
-            "segment_id": segment_id,
-            "circuit_id": target["circuit_id"],
-            "substation": sub.data[0] if sub.data else None,
-            "head_segment_id": up.data[0]["segment_id"],
-            "upstream": up.data,
-            "downstream": down.data,
-            "downstream_segment_count": len(down.data),
-            "transformer_count": sum(r["transformer_count"] for r in down.data),
-            "customer_count": sum(r["customer_count"] for r in down.data),
-        },
-        _latest(up.freshness, down.freshness, sub.freshness),
-    )
-
-
-def _details(store: Store, kind: str, id: str) -> StoreResult[Row | None]:
-    if kind == "substation":
-        main = store.substation(substation_id=id)
-        scope = {"substation_id": id}
-    elif kind == "segment":
-        main = store.segment(segment_id=id)
-        scope = {"circuit_id": main.data[0]["circuit_id"]} if main.data else {}
-    else:
-        main = store.active_outages(outage_id=id)
-        scope = {"circuit_id": main.data[0]["circuit_id"]} if main.data else {}
-    if not main.data:
-        return StoreResult(None, main.freshness)
-    circuits = store.circuit_status(substation_id=scope.get("substation_id"), circuit_id=scope.get("circuit_id"))
-    outages = [main] if kind == "outage" else [store.active_outages(**scope)]
-    work_orders = store.active_work_orders(
-        outage_id=id if kind == "outage" else None,
-        limit=WORK_ORDERS_MAX_LIMIT,
-        **({} if kind == "outage" else scope),
-    )
-    outage_rows = outages[0].data
-    return StoreResult(
-        {
-            "kind": kind,
-            "id": id,
-            "item": main.data[0],
-            "scope": scope,
-            "circuits": circuits.data,
-            "outages": outage_rows,
-            "work_orders": work_orders.data,
-            "customers_affected": sum(o["affected_customers_count"] for o in outage_rows),
-            "load_curve": None,
-        },
-        _latest(main.freshness, circuits.freshness, outages[0].freshness, work_orders.freshness),
-    )
