@@ -14,15 +14,16 @@ log = logging.getLogger(__name__)
 
 # -- Postgres ---------------------------------------------------------------------------------
 def pg_configure(settings: Settings):
-    """Per-connection set-up: read-only, bounded statements, UTC."""
+    """Per-connection set-up: read-only, bounded statements, UTC, autocommit. Every read is one
+    statement, so a transaction around it only cost a BEGIN and a COMMIT round trip (~0.2 ms)."""
 
     timeout_ms = settings.pg_statement_timeout_ms
 
     def configure(conn) -> None:
+        conn.autocommit = True
         conn.execute(f"SET statement_timeout = {int(timeout_ms)}")
         conn.execute("SET default_transaction_read_only = on")
         conn.execute("SET TIME ZONE 'UTC'")
-        conn.commit()
 
     return configure
 
