@@ -25,6 +25,7 @@ from data.models import (
     PRIORITIES,
     WORK_ORDER_STATUSES,
     AnalyticsUnavailable,
+    JsonRows,
     ReadResult,
     StoreUnavailable,
 )
@@ -47,6 +48,8 @@ def repo() -> Repository:
 
 
 def _json(payload: Any, status: int = 200) -> Response:
+    if isinstance(payload, JsonRows):
+        return Response(payload.body, status=status, mimetype=JSON)  # serialised by Postgres
     try:
         body = orjson.dumps(payload)
     except orjson.JSONEncodeError:

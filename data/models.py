@@ -7,7 +7,10 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Generic, Literal, TypeVar, overload
+
+import orjson
 
 Backend = Literal["postgres", "snowflake"]
 # zlib level for the feeder layer. On the 8 MB all-segments layer (seed scale) level 4 gave
@@ -90,7 +93,8 @@ class Provenance:
 
 @dataclass(frozen=True)
 class ReadResult(Generic[T]):
-    """A read's data plus its provenance. ``data`` is a list of rows, one row, or a layer."""
+    """A read's data plus its provenance. ``data`` is a list of rows (or JsonRows), one row, or a
+    layer."""
 
     data: T
     provenance: Provenance
@@ -120,3 +124,59 @@ class FeederLayer:
 
     def body(self) -> bytes:
         return gzip.decompress(self.gzip_body)
+
+
+class JsonRows(Sequence[Row]):
+    """Rows that arrive already serialised: Postgres keeps circuits' and grid assets' rows as the
+    API sends them (V005), so the API writes ``body`` as it is. Python callers index and iterate
+    as over a list of dict rows, decoded once, on first use. Pickles (into the shared cache) as
+    the body alone."""
+
+    __slots__ = ("body", "_count", "_rows")
+
+    def __init__(self, body: bytes, count: int):
+        self.body = body
+        self._count = count
+        self._rows: list[Row] | None = None
+
+    @classmethod
+    def join(cls, entries: Iterable[str]) -> "JsonRows":
+        """One JSON array from per-row JSON object texts, in their order."""
+        entries = list(entries)
+        return cls(("[" + ",".join(entries) + "]").encode(), len(entries))
+
+    @property
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            self._rows = orjson.loads(self.body)
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, JsonRows):
+            return self.body == other.body or self.rows == other.rows
+        return isinstance(other, list) and self.rows == other
+
+    __hash__ = None  # type: ignore[assignment]  # mutable rows, like a list
+
+    def __repr__(self) -> str:
+        return f"JsonRows({self._count} rows, {len(self.body)} bytes)"
+
+    def __getstate__(self) -> tuple[bytes, int]:
+        return self.body, self._count
+
+    def __setstate__(self, state: tuple[bytes, int]) -> None:
+        self.body, self._count = state
+        self._rows = None

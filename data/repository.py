@@ -306,7 +306,7 @@ class Repository:
         asset_type: str | None = None,
         bbox: BBox | None = None,
         limit: int = ASSETS_DEFAULT_LIMIT,
-    ) -> ReadResult[list[Row]]:
+    ) -> ReadResult[Sequence[Row]]:
         """Grid assets (substations, transformers, poles) by circuits, ids, type and viewport;
         at most ``limit`` rows (clamped to 1..ASSETS_MAX_LIMIT): in a viewport the ones nearest its
         centre, otherwise by id."""
@@ -322,7 +322,7 @@ class Repository:
             table="grid_assets",
         )
 
-    def circuit_metadata(self, *, substation_id: str | None = None, circuit_id: str | None = None) -> ReadResult[list[Row]]:
+    def circuit_metadata(self, *, substation_id: str | None = None, circuit_id: str | None = None) -> ReadResult[Sequence[Row]]:
         """Per-circuit metadata: name, substation, voltage, counts, centre and bounding box."""
         params = {"substation_id": substation_id, "circuit_id": circuit_id}
         return self._operational("circuit_metadata", params, lambda s: s.circuit_metadata(**params), table="circuits")

@@ -3,7 +3,8 @@ the method names, parameters and result shapes do not. Subclasses supply ``_resu
 named query), ``_id_list`` (how a list of ids is bound) and ``feeder_layer``.
 
 Rows come back with lowercase snake_case keys and plain Python types (str, int, float, bool,
-date, timezone-aware datetime, list), whichever store answered. Each query may return a
+date, timezone-aware datetime, list), whichever store answered. (Postgres answers circuits and
+assets as JsonRows, already serialised, which read as such a list.) Each query may return a
 ``_freshness`` column (when its source was last synced/updated); it is lifted out of the rows.
 """
 
@@ -70,7 +71,7 @@ class Store(ABC):
         asset_type: str | None,
         bbox: BBox | None,
         limit: int,
-    ) -> StoreResult[list[Row]]:
+    ) -> StoreResult[Sequence[Row]]:
         return self._read(
             "assets",
             circuits=self._id_list(circuits),
@@ -80,7 +81,7 @@ class Store(ABC):
             **(bbox.as_params() if bbox else NO_BBOX),
         )
 
-    def circuit_metadata(self, *, substation_id: str | None, circuit_id: str | None) -> StoreResult[list[Row]]:
+    def circuit_metadata(self, *, substation_id: str | None, circuit_id: str | None) -> StoreResult[Sequence[Row]]:
         return self._read("circuit_metadata", substation_id=substation_id, circuit_id=circuit_id)
 
     def circuit_status(self, *, substation_id: str | None, circuit_id: str | None) -> StoreResult[list[Row]]:

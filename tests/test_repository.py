@@ -249,3 +249,70 @@ def test_repo007_a_pooled_connection_the_server_closed_is_replaced_at_checkout(l
             assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != victim
     finally:
         pool.close()
+
+
+CIRCUIT_FIELDS = ("circuit_id, circuit_name, substation_id, voltage_level_kv, rated_mva, segment_count,"
+                  " transformer_count, meter_count, customer_count, center_lat, center_lon, min_lat, min_lon,"
+                  " max_lat, max_lon")
+ASSET_FIELDS = ("asset_id, asset_name, asset_type, latitude, longitude, load_percent, health_score, status,"
+                " voltage, circuit_id, city, zip_code, connected_customers, capacity, substation_id, segment_id")
+
+
+def test_repo008_stored_row_json_is_what_the_dict_rows_would_send(loaded_stores, stores):
+    """Circuits and assets are served as the JSON Postgres keeps per row (V005). It must be the
+    bytes orjson writes for the same row, also for awkward text and numbers."""
+    import orjson
+    from psycopg.rows import dict_row
+
+    from data.connections import pg_admin
+    from data.models import JsonRows
+
+    pg, _ = stores
+    assert isinstance(pg.circuit_metadata(substation_id=None, circuit_id=None).data, JsonRows)
+    with pg_admin(loaded_stores) as conn:
+        cur = conn.cursor(row_factory=dict_row, binary=True)
+        for table, fields in (("circuits", CIRCUIT_FIELDS), ("grid_assets", ASSET_FIELDS)):
+            rows = cur.execute(f"SELECT {fields}, api_json FROM flux.{table}").fetchall()
+            assert len(rows) > 20
+            for row in rows:
+                stored = row.pop("api_json")
+                assert stored.encode() == orjson.dumps(row), (table, stored)
+
+        # awkward values, in a transaction that is rolled back
+        awkward = {"asset_id": "ZZ-AWKWARD", "asset_name": 'Pole "7" \\ north\n\tUnit ✓\x01', "asset_type": "pole",
+                   "latitude": 29.7, "longitude": -95.4, "load_percent": 35.0, "health_score": None,
+                   "status": "in_service", "voltage": 1e-07, "circuit_id": None, "city": "Houston",
+                   "zip_code": "", "connected_customers": 0, "capacity": 1e20, "substation_id": None,
+                   "segment_id": None}
+        special = {"ZZ-NAN": float("nan"), "ZZ-INF": float("inf")}
+        insert = (f"INSERT INTO flux.grid_assets ({ASSET_FIELDS}, geom) VALUES ("
+                  + ", ".join(f"%({k})s" for k in awkward) + ", ST_SetSRID(ST_MakePoint(-95.4, 29.7), 4326))")
+        cur.execute(insert, awkward)
+        for asset_id, value in special.items():
+            cur.execute(insert, {**awkward, "asset_id": asset_id, "load_percent": value})
+        got = {r["asset_id"]: r["api_json"] for r in cur.execute(
+            "SELECT asset_id, api_json FROM flux.grid_assets WHERE asset_id LIKE 'ZZ-%'").fetchall()}
+        conn.rollback()
+    expected = orjson.loads(orjson.dumps(awkward))
+    decoded = orjson.loads(got["ZZ-AWKWARD"])
+    assert decoded == expected
+    assert [type(v) for v in decoded.values()] == [type(v) for v in expected.values()]
+    assert list(decoded) == list(awkward)
+    for asset_id in special:
+        assert orjson.loads(got[asset_id])["load_percent"] is None  # as orjson writes NaN and Infinity
+
+
+def test_repo009_json_rows_read_as_a_list_of_rows():
+    import pickle
+
+    from data.models import JsonRows
+
+    rows = JsonRows.join(['{"id":"a","n":1}', '{"id":"b","n":2.5}'])
+    assert rows.body == b'[{"id":"a","n":1},{"id":"b","n":2.5}]'
+    assert len(rows) == 2 and rows and not JsonRows.join([])
+    assert rows[0] == {"id": "a", "n": 1} and rows[-1]["n"] == 2.5 and rows[:1] == [{"id": "a", "n": 1}]
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert rows == [{"id": "a", "n": 1}, {"id": "b", "n": 2.5}] and rows != [{"id": "a", "n": 1}]
+    copy = pickle.loads(pickle.dumps(rows))
+    assert copy == rows and copy.body == rows.body and len(copy) == 2
+    assert JsonRows.join([]).body == b"[]"

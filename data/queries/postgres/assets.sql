@@ -1,7 +1,6 @@
 -- Grid assets filtered by circuits, ids, type and viewport; NULL filters are off.
 -- Ordered by the primary key index (no sort) when there is no viewport; see assets_bbox.sql.
-SELECT asset_id, asset_name, asset_type, latitude, longitude, load_percent, health_score, status,
-       voltage, circuit_id, city, zip_code, connected_customers, capacity, substation_id, segment_id,
+SELECT api_json,  -- the row as the API sends it (V005)
        (SELECT max(synced_at) FROM flux.cache_freshness WHERE table_name = 'grid_assets') AS _freshness
 FROM flux.grid_assets
 WHERE (%(circuits)s::text[] IS NULL OR circuit_id = ANY(%(circuits)s::text[]))

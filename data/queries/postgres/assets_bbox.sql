@@ -2,8 +2,7 @@
 -- holds more than the limit, the ones nearest its centre: a KNN walk of the GiST index stops after
 -- `limit` rows (~3 ms for 2,000 of 108K in a zoom-11 view at seed scale, where sorting them all by
 -- id took 120 ms). Distance is planar in degrees, as the warehouse computes it.
-SELECT asset_id, asset_name, asset_type, latitude, longitude, load_percent, health_score, status,
-       voltage, circuit_id, city, zip_code, connected_customers, capacity, substation_id, segment_id,
+SELECT api_json,  -- the row as the API sends it (V005)
        (SELECT max(synced_at) FROM flux.cache_freshness WHERE table_name = 'grid_assets') AS _freshness
 FROM flux.grid_assets
 WHERE geom && ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s, %(max_lat)s, 4326)
