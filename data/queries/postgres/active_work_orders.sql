@@ -10,6 +10,7 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
   AND (%(circuit_id)s::text IS NULL OR circuit_id = %(circuit_id)s::text)
   AND (%(outage_id)s::text IS NULL OR outage_id = %(outage_id)s::text)
   AND (%(crew)s::text IS NULL OR assigned_crew = %(crew)s::text)
+-- (V006 indexes this order)
 ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
          created_date, work_order_id COLLATE "C"
 LIMIT %(limit)s
