@@ -78,7 +78,9 @@ def test_api001_operational_endpoints_from_postgres_with_documented_fields(clien
         assert resp.status_code == 200, path
         assert resp.headers["X-Flux-Backend"] == "postgres", path
         assert resp.headers["Content-Encoding"] == "gzip", path
-        assert re.search(r"dur=\d", resp.headers["Server-Timing"]), path
+        timing = dict(re.findall(r"(\w+);(?:desc=\"\w+\";)?dur=([\d.]+)", resp.headers["Server-Timing"]))
+        assert set(timing) == {"postgres", "app", "total"}, (path, timing)
+        assert float(timing["postgres"]) <= float(timing["app"]) <= float(timing["total"]), (path, timing)
         rows = _body(resp)
         assert rows, f"{path} returned nothing"
         validate(doc, component, rows, many=True)
