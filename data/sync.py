@@ -34,6 +34,8 @@ from data.connections import connect_warehouse, pg_admin
 
 SQL_DIR = Path(__file__).resolve().parent / "sql" / "sync"
 HASH_MODULUS = 1_000_000_007
+# refresh a cache table's planner statistics in the sync when more than this share of it changed
+ANALYZE_AFTER_CHANGED = 0.1
 
 log = logging.getLogger("flux.sync")
 
@@ -357,6 +359,11 @@ def sync_table(wh, pg, spec: TableSpec, *, force: bool = False) -> TableResult:
             staged = _stream_into_stage(wh, pg, spec)
             pg.execute("ANALYZE sync_stage")
             result.inserted, result.updated = pg.execute(_upsert_sql(spec)).fetchone()
+            if result.inserted + result.updated > ANALYZE_AFTER_CHANGED * staged:
+                # The delete's anti-join is planned from the table's statistics. Those of an
+                # emptied table say 0 rows, and made it a nested loop over 500K x 500K assets
+                # (20+ min); readers right after the commit need the new figures as well.
+                pg.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("flux", spec.name)))
             result.deleted = pg.execute(_delete_sql(spec)).rowcount
             result.rows = staged
         result.duration_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -255,6 +255,22 @@ def test_sync004b_customer_search_words_follow_the_synced_customers(sync_setting
     assert pg.execute("SELECT count(*) FROM flux.customer_search_terms WHERE term = 'quokka'").fetchone() == (0,)
 
 
+def test_sync004c_a_refilled_table_leaves_with_fresh_planner_statistics(sync_settings, synced, pg):
+    """An emptied, vacuumed cache table's statistics say 0 rows. A sync that refills it analyses
+    the table, or the planner keeps planning its reads and the sync's own delete for 0 rows."""
+    from data.sync import sync_all
+
+    before = cache_state(pg, "grid_assets")
+    pg.execute("DELETE FROM flux.grid_assets")
+    pg.execute("VACUUM ANALYZE flux.grid_assets")
+    stats = "SELECT reltuples FROM pg_class WHERE oid = 'flux.grid_assets'::regclass"
+    assert pg.execute(stats).fetchone()[0] <= 0
+    report = sync_all(sync_settings, ["grid_assets"], force=True)
+    assert report.tables["grid_assets"].inserted == before[0]
+    assert cache_state(pg, "grid_assets") == before
+    assert pg.execute(stats).fetchone()[0] == pytest.approx(before[0], rel=0.1)
+
+
 # --- failure and interruption --------------------------------------------------------------------
 def test_sync005_failed_sync_leaves_the_old_table(sync_settings, synced, wh, pg):
     from data.sync import SyncError, sync_all
