@@ -86,6 +86,19 @@ def test_api001_operational_endpoints_from_postgres_with_documented_fields(clien
         validate(doc, component, rows, many=True)
 
 
+def test_api001b_browsers_get_zstd_other_clients_gzip(client):
+    """Chromium offers zstd (faster and smaller than gzip on these bodies); a client that only
+    takes gzip still gets gzip; both decode to the same rows."""
+    from backports import zstd
+
+    chromium = client.get("/api/circuits/metadata", headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    plain = client.get("/api/circuits/metadata", headers={"Accept-Encoding": "gzip"})
+    assert chromium.headers["Content-Encoding"] == "zstd" and plain.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in chromium.headers["Vary"]
+    rows = json.loads(zstd.decompress(chromium.get_data()))
+    assert rows and rows == _body(plain)
+
+
 def test_api002_analytics_endpoints_from_the_warehouse(client, doc):
     for path, component in ANALYTICS.items():
         resp = client.get(path, headers={"Accept-Encoding": "gzip"})
