@@ -1,6 +1,6 @@
 """Benchmark the REST API and the repository at seed scale, in-process and through gunicorn.
 
-    .venv/bin/python -m bench.bench_api [--pg-database flux --warehouse-database FLUX] [--runs 3]
+    .venv/bin/python -m bench.bench_api [--pg-database flux --warehouse-database FLUX] [--runs 5]
 
 Writes bench/results/api.json. Each figure is the median over ``--runs`` runs; the issue's
 target sits next to it. Reads only: it never writes to the databases it is pointed at, except
@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pg-database", default="flux")
     parser.add_argument("--warehouse-database", default="FLUX")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("-n", type=int, default=200, help="requests per endpoint per run")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-fallback", action="store_true")

@@ -23,7 +23,7 @@ COMMANDS = {
     "generate": ".venv/bin/python -m bench.bench_generate --runs 3 --pipeline",
     "pipeline": ".venv/bin/python -m bench.bench_pipeline --runs 3",
     "sync": ".venv/bin/python -m bench.bench_sync --runs 3",
-    "api": ".venv/bin/python -m bench.bench_api --runs 3",
+    "api": ".venv/bin/python -m bench.bench_api --runs 5",
     "browser": ".venv/bin/python -m bench.bench_browser --runs 5",
     "agent": ".venv/bin/python -m bench.bench_agent --runs 5",
     "load": ".venv/bin/python -m bench.run_load",

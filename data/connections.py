@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 # -- Postgres ---------------------------------------------------------------------------------
 def pg_configure(settings: Settings):
     """Per-connection set-up: read-only, bounded statements, UTC, autocommit. Every read is one
-    statement, so a transaction around it only cost a BEGIN and a COMMIT round trip (~0.2 ms)."""
+    statement, so a transaction around it only cost a BEGIN and a COMMIT round trip (~0.5 ms of
+    a 3 ms read here)."""
 
     timeout_ms = settings.pg_statement_timeout_ms
 

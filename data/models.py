@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
 import orjson
