@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 import psycopg
@@ -43,34 +44,24 @@ class FreshnessRows:
 
     def __call__(self, cursor) -> Callable[[Sequence[Any]], Any]:
         names = [c.name for c in cursor.description or ()]
-        if names[:1] == ["api_json"]:
-            self.serialised = True
-            if "_freshness" not in names:
-                return lambda values: values[0]
-            at = names.index("_freshness")
+        self.serialised = names[:1] == ["api_json"]
+        at = names.index("_freshness") if "_freshness" in names else None
+        keys = [n for n in names if n != "_freshness"]
+        if self.serialised:
+            shape: Callable[[Sequence[Any]], Any] = itemgetter(0)
+        elif at is None or at == len(names) - 1:
+            shape = lambda values: dict(zip(keys, values))  # zip stops before a last _freshness
+        else:
+            shape = lambda values: dict(zip(keys, values[:at] + values[at + 1 :]))
+        if at is None:
+            return shape
 
-            def entry(values: Sequence[Any]) -> str:
-                if self.freshness is None:
-                    self.freshness = values[at]
-                return values[0]
-
-            return entry
-        if "_freshness" not in names:
-            return lambda values: dict(zip(names, values))
-        at = names.index("_freshness")
-        keys = names[:at] + names[at + 1 :]
-
-        def last(values: Sequence[Any]) -> Row:
+        def row(values: Sequence[Any]) -> Any:
             if self.freshness is None:
                 self.freshness = values[at]
-            return dict(zip(keys, values))
+            return shape(values)
 
-        def inside(values: Sequence[Any]) -> Row:
-            if self.freshness is None:
-                self.freshness = values[at]
-            return dict(zip(keys, values[:at] + values[at + 1 :]))
-
-        return last if at == len(names) - 1 else inside
+        return row
 
 
 class PostgresStore(Store):
