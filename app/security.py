@@ -126,7 +126,9 @@ def install_security(app: dash.Dash, settings) -> None:
             methods = allowed_methods(server, request.path)
             if not methods:
                 return _refuse(404, "not_found", f"no endpoint at {request.path[:200]}")
-            return Response(status=204, headers={"Allow": ", ".join(methods)})
+            answer = Response(status=204, headers={"Allow": ", ".join(methods)})
+            del answer.headers["Content-Type"]  # no body, so no type (Flask would say text/html)
+            return answer
         limit = body_limit(request.path, settings)
         if request.content_length is not None and request.content_length > limit:
             return _refuse(413, "payload_too_large", f"the request body is larger than {limit} bytes")
