@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import ssl
 import time
 
 import orjson
@@ -104,7 +105,7 @@ _CLIENT_ERRORS: tuple[tuple[type, int, str, str], ...] = (
     (http_errors.LimitRequestHeaders, 431, "Request Header Fields Too Large", "request_header_fields_too_large"),
     (http_errors.ExpectationFailed, 417, "Expectation Failed", "expectation_failed"),
     (http_errors.UnsupportedTransferCoding, 501, "Not Implemented", "unsupported_transfer_coding"),
-    (http_errors.ForbiddenProxyRequest, 403, "Forbidden", "forbidden"),
+    ((http_errors.ForbiddenProxyRequest, ssl.SSLError), 403, "Forbidden", "forbidden"),
     # a header the app tried to send, or a bad server setting: the server's fault (500 below)
     ((http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName, http_errors.ConfigurationProblem),
      0, "", ""),
@@ -204,11 +205,11 @@ class FluxWorker(ThreadWorker):
         except RequestReadTimeout as exc:
             return "408 Request Timeout", "request_timeout", f"{exc}; the request was not run"
         except http_errors.NoMoreData:
-            size = -1
+            return "400 Bad Request", "bad_request", "the request body ended early; the request was not run"
         if size > limit:
             return "413 Payload Too Large", "payload_too_large", f"the request body is larger than {limit} bytes"
         if not chunked and size != declared:
-            return "400 Bad Request", "bad_request", "the request body ended before its Content-Length"
+            return "400 Bad Request", "bad_request", "the request body ended before its Content-Length; the request was not run"
         environ["wsgi.input"] = io.BytesIO(b"".join(parts))
         environ["CONTENT_LENGTH"] = str(size)
         environ.pop("HTTP_TRANSFER_ENCODING", None)  # the app sees a plain body of known length

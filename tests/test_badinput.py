@@ -333,6 +333,12 @@ def test_bad007_stalled_and_trickled_requests_are_cut_off_and_never_run(deadline
     reply = raw_request(server.port, b"GET /healthz HTTP/1.1\r\n", tuple(b"X-Slow: 1\r\n" for _ in range(30)),
                         pause_s=0.4, timeout_s=15)
     assert reply.status == 408 and reply.elapsed_s < 4, reply
+    # a body the client cuts short (it closes its side): 400 at once, not run
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(CHAT_HEAD + b'{"query": "hi')
+        s.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: s.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.1 400") and b"ended" in answer, answer[:300]
     log = _new_log(server, since)
     assert "agent stream closed" not in log and '"status":200' not in log  # the truncated chat never ran
     assert "Traceback" not in log
