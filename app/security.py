@@ -21,7 +21,7 @@ from app.request_guard import refusal as _refuse
 
 # A longer query string is refused before routing (414 JSON). The API's longest legitimate query,
 # 200 ids in `asset_ids`, is about 3 KB. Just under gunicorn's request-line cap (4094 bytes), so
-# this JSON answer comes first; past that cap gunicorn itself answers 400.
+# this answer comes first; past that cap the worker answers 414 (app/web_worker.py), also JSON.
 MAX_QUERY_STRING_BYTES = 4000
 # Dash callback bodies carry component state (tables, the deck spec), so they get more room than
 # API bodies; anything above this is refused from the Content-Length alone, unread.
@@ -105,7 +105,7 @@ def allowed_methods(server: Flask, path: str) -> list[str]:
 
 
 def install_security(app: dash.Dash, settings) -> None:
-    """Register the header hook and the early size checks. Call after every callback is defined
+    """Register the header hook and the early refusals. Call after every callback is defined
     (the CSP carries the hashes of Dash's inline scripts)."""
     server: Flask = app.server
     # Flask refuses a larger body with 413 when it is read; the hook below answers before that.
@@ -116,7 +116,7 @@ def install_security(app: dash.Dash, settings) -> None:
     catchall = server.extensions["flux_page_catchall"] = app.config.routes_pathname_prefix + "<path:path>"
 
     @server.before_request
-    def _refuse_oversized():
+    def _refuse_early():
         if len(request.query_string) > MAX_QUERY_STRING_BYTES:
             return _refuse(414, "uri_too_long", f"the query string is longer than {MAX_QUERY_STRING_BYTES} bytes")
         if request.endpoint == catchall:
