@@ -74,5 +74,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     from app.security import install_security
 
     install_security(app, settings)
+    # JSON 4xx for malformed callback requests and missing component files (Dash answers 500).
+    from app.dash_guard import install_dash_guard
+
+    install_dash_guard(app)
 
     return app

@@ -8,7 +8,6 @@ local agent, so no orphaned run keeps going.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -16,8 +15,9 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 
+from app.request_guard import Refused, json_request
 from data.cortex import AgentEvent, CortexClient, CortexError
 
 log = logging.getLogger(__name__)
@@ -84,15 +84,10 @@ def _id_value(value: Any, name: str) -> int | str | None:
 @bp.post("/api/agent/stream")
 def agent_stream():
     settings = current_app.config["FLUX_SETTINGS"]
-    if request.content_length is not None and request.content_length > settings.max_request_bytes:
-        return _bad(f"request body is larger than {settings.max_request_bytes} bytes")
-    raw = request.stream.read(settings.max_request_bytes + 1)  # chunked bodies have no length
-    if len(raw) > settings.max_request_bytes:
-        return _bad(f"request body is larger than {settings.max_request_bytes} bytes")
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
+    try:  # same origin, application/json, within the size limit, sanely nested
+        body = json_request(settings.max_request_bytes)
+    except Refused as refused:
+        return refused.response()
     if not isinstance(body, dict):
         return _bad("send a JSON object: {\"query\": \"...\"}")
     query = body.get("query")

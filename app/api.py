@@ -345,8 +345,7 @@ def register_api(server: Flask, repository: Repository) -> None:
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if not _is_api_path():
-            return exc
+        # JSON on every path: Dash's routes and the page too (a 404 for /.env is no HTML page)
         return _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
 
     @server.errorhandler(Exception)
@@ -354,6 +353,4 @@ def register_api(server: Flask, repository: Repository) -> None:
         if isinstance(exc, HTTPException):
             return _http_error(exc)
         log.exception("unhandled error on %s", request.path)
-        if not _is_api_path():
-            return Response("Internal Server Error", status=500, mimetype="text/plain")
         return _error(500, "internal_error", "an internal error occurred; it has been logged")

@@ -13,7 +13,8 @@ from app.settings import Settings
 _settings = Settings()
 
 bind = _settings.bind
-worker_class = "gthread"
+# gthread, answering its own errors in JSON, with read deadlines (app/web_worker.py)
+worker_class = "app.web_worker.FluxWorker"
 workers = _settings.web_workers
 threads = _settings.web_threads
 # Pools (Postgres, warehouse) must open after the fork: never share sockets across workers.

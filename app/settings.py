@@ -174,6 +174,11 @@ class Settings(BaseSettings):
     # Longer than a client or proxy keeps an idle connection: when the server closes one first,
     # a request sent on it at that moment fails (5 s lost one request in the load test).
     web_keepalive_s: int = Field(75, ge=0)
+    # Read deadlines (app/web_worker.py): the request line and headers from their first byte, and
+    # the longest wait for a request's next bytes; then the whole body. A slow client is cut off
+    # with 408 before its request runs; responses (SSE chat streams) are not bounded by these.
+    web_read_timeout_s: float = Field(10, gt=0, le=300)
+    web_body_timeout_s: float = Field(30, gt=0, le=600)
 
     # ------------------------------------------------------------------------------------------
     @cached_property

@@ -366,3 +366,50 @@ def postgres_kill_under_load(pg, url: str, paths: list[str], *, down_s: float = 
         "returned_s": back_at - t_restart,
         "postgres_after_return": sum(1 for h in hits if h.started > back_at and h.backend == "postgres"),
     }
+
+
+# -- raw HTTP, for what a client library will not send --------------------------------------------
+@dataclass
+class RawReply:
+    status: int | None  # None: the server closed without answering, or did not answer in time
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    elapsed_s: float
+
+
+def raw_request(port: int, head: bytes, body_parts: tuple[bytes, ...] = (), *, pause_s: float = 0.0,
+                timeout_s: float = 20.0) -> RawReply:
+    """Send ``head``, then each of ``body_parts`` ``pause_s`` apart (stopping once the server
+    answers), and read the reply until the server closes or ``timeout_s`` passes."""
+    import select
+    import socket
+
+    started = time.monotonic()
+    data = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as s:
+        try:
+            s.sendall(head)
+            for part in body_parts:
+                if select.select([s], [], [], pause_s)[0]:
+                    break  # the server answered (and will close): stop sending
+                s.sendall(part)
+        except OSError:
+            pass  # the server refused and closed while we were still sending
+        try:
+            while time.monotonic() - started < timeout_s:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:  # our timeout, or a reset
+            pass
+    elapsed = time.monotonic() - started
+    head_part, _, rest = data.partition(b"\r\n\r\n")
+    lines = head_part.decode("latin-1").split("\r\n")
+    if not lines[0].startswith("HTTP/"):
+        return RawReply(None, {}, data, elapsed)
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawReply(int(lines[0].split()[1]), headers, rest, elapsed)

@@ -185,24 +185,27 @@ def client(test_settings):
 
 
 @pytest.mark.badinput
-@pytest.mark.parametrize("body,content_type", [
-    (None, None),
-    ("not json", "application/json"),
-    (json.dumps([1, 2]), "application/json"),
-    (json.dumps({}), "application/json"),
-    (json.dumps({"query": ""}), "application/json"),
-    (json.dumps({"query": "   "}), "application/json"),
-    (json.dumps({"query": 42}), "application/json"),
-    (json.dumps({"query": "x" * 2001}), "application/json"),
-    (json.dumps({"query": "outages", "thread_id": {"a": 1}}), "application/json"),
-    (json.dumps({"query": "outages", "thread_id": "1; DROP"}), "application/json"),
-    (json.dumps({"query": "outages", "parent_message_id": -1}), "application/json"),
-    (json.dumps({"query": "y" * 5000}), "application/json"),
+@pytest.mark.parametrize("body,content_type,status,error", [
+    (None, None, 415, "unsupported_media_type"),
+    ("{\"query\": \"outages\"}", "text/plain", 415, "unsupported_media_type"),
+    (None, "application/json", 400, "bad_request"),
+    ("not json", "application/json", 400, "bad_request"),
+    (json.dumps([1, 2]), "application/json", 400, "bad_request"),
+    (json.dumps({}), "application/json", 400, "bad_request"),
+    (json.dumps({"query": ""}), "application/json", 400, "bad_request"),
+    (json.dumps({"query": "   "}), "application/json", 400, "bad_request"),
+    (json.dumps({"query": 42}), "application/json", 400, "bad_request"),
+    (json.dumps({"query": "x" * 2001}), "application/json", 400, "bad_request"),
+    (json.dumps({"query": "outages", "thread_id": {"a": 1}}), "application/json", 400, "bad_request"),
+    (json.dumps({"query": "outages", "thread_id": "1; DROP"}), "application/json", 400, "bad_request"),
+    (json.dumps({"query": "outages", "parent_message_id": -1}), "application/json", 400, "bad_request"),
+    ("[" * 1000 + "]" * 1000, "application/json", 400, "bad_request"),
+    (json.dumps({"query": "y" * 5000}), "application/json", 413, "payload_too_large"),
 ])
-def test_stream005_bad_requests_get_400_json(client, body, content_type):
+def test_stream005_bad_requests_get_a_json_4xx(client, body, content_type, status, error):
     resp = client.post("/api/agent/stream", data=body, content_type=content_type)
-    assert resp.status_code == 400
-    assert resp.is_json and resp.get_json()["error"] == "bad_request" and resp.get_json()["message"]
+    assert resp.status_code == status
+    assert resp.is_json and resp.get_json()["error"] == error and resp.get_json()["message"]
     assert "Traceback" not in resp.get_data(as_text=True)
 
 

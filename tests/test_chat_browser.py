@@ -16,6 +16,7 @@ from app.agent_api import register_agent_api
 from data.agent import LocalAgent
 from layouts import ids
 from layouts.chat import create_chat_panel
+from tests.fix_private_pg import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,7 +71,7 @@ def _turns(dash_duo):
 
 
 def test_chat001_answer_streams_in_with_table_and_chart(dash_duo, chat_stores):
-    dash_duo.start_server(chat_app(*chat_stores))
+    dash_duo.start_server(chat_app(*chat_stores), port=free_port())  # not 8050: other servers run here
     dash_duo.wait_for_element(f"#{ids.CHAT_INPUT}")
     driver = dash_duo.driver
     driver.execute_script(RECORD_LENGTHS)
@@ -112,7 +113,7 @@ def test_chat001_answer_streams_in_with_table_and_chart(dash_duo, chat_stores):
 
 
 def test_chat002_stop_suggestions_and_errors(dash_duo, chat_stores):
-    dash_duo.start_server(chat_app(*chat_stores))
+    dash_duo.start_server(chat_app(*chat_stores), port=free_port())  # not 8050: other servers run here
     dash_duo.wait_for_element(f"#{ids.CHAT_INPUT}")
     driver = dash_duo.driver
 

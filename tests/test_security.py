@@ -1,15 +1,20 @@
-"""Security checks: response headers on every kind of response, no secret in any server log,
-a read-only app role (a real write attempt), and a CSP the dashboard runs under without a
-single violation in headless Chromium (map, views and the chat panel exercised)."""
+"""Security checks: response headers on every kind of response (the web server's own errors
+included), no secret in any server log, a read-only app role (a real write attempt), a chat that
+refuses cross-site and non-JSON requests, 404 for paths that are not the dashboard's, and a CSP
+the dashboard runs under without a single violation in headless Chromium (map, views and the
+chat panel exercised)."""
 
 from __future__ import annotations
 
+import json
+import re
+import time
 
 import psycopg
 import pytest
 import requests
 
-from tests.fix_services import SECRET_MARKERS, start_server
+from tests.fix_services import SECRET_MARKERS, raw_request, start_server
 from tests.fix_private_pg import free_port
 
 pytestmark = pytest.mark.timeout(300)
@@ -178,3 +183,120 @@ def test_sec004_dashboard_and_chat_run_under_the_csp(dash_duo, loaded_stores):
         assert "script-src" in driver.execute_script("return window.__csp[0]")
     finally:
         app.server.extensions["flux_repository"].close()
+
+
+# -- the chat's origin, the web server's own errors, paths and banners (issue #11) ----------------
+def _stream_ok(resp) -> bool:
+    with resp:
+        return (resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
+                and b"event: response" in b"".join(resp.iter_content(None)))
+
+
+def test_sec005_chat_refuses_cross_site_and_non_json_requests(test_server):
+    url = test_server.url + "/api/agent/stream"
+    query = json.dumps({"query": "How many customers are out right now?"})
+    as_json = {"Content-Type": "application/json"}
+    refused = [
+        ({"Content-Type": "text/plain", "Origin": "https://evil.example"}, 403),  # a "simple" cross-site POST
+        ({"Content-Type": "text/plain;charset=UTF-8", "Sec-Fetch-Site": "cross-site"}, 403),
+        ({**as_json, "Origin": "https://evil.example"}, 403),
+        ({**as_json, "Origin": "null"}, 403),
+        ({**as_json, "Origin": f"http://127.0.0.1:{test_server.port}.evil.example"}, 403),
+        ({**as_json, "Sec-Fetch-Site": "cross-site", "Origin": f"http://127.0.0.1:{test_server.port}"}, 403),
+        ({**as_json, "Sec-Fetch-Site": "same-site"}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ({}, 415),
+    ]
+    for headers, status in refused:
+        resp = requests.post(url, data=query, headers=headers, timeout=30)
+        assert resp.status_code == status and resp.headers["Content-Type"] == "application/json", (headers, resp.text)
+        assert resp.json()["error"] in ("cross_site_request", "unsupported_media_type")
+    allowed = [
+        as_json,  # curl, tests, server-to-server: no browser headers
+        {**as_json, "Origin": f"http://127.0.0.1:{test_server.port}"},
+        {**as_json, "Sec-Fetch-Site": "same-origin", "Origin": f"http://127.0.0.1:{test_server.port}"},
+        # behind the SPCS ingress the Host the app sees is not the public one
+        {**as_json, "Sec-Fetch-Site": "same-origin", "Origin": "https://abc-flux.snowflakecomputing.app"},
+        {**as_json, "Origin": "https://abc-flux.snowflakecomputing.app", "X-Forwarded-Host": "abc-flux.snowflakecomputing.app"},
+        {**as_json, "Origin": "https://abc-flux.snowflakecomputing.app", "Host": "abc-flux.snowflakecomputing.app:443"},
+        {"Content-Type": "application/json; charset=utf-8"},
+    ]
+    for headers in allowed:
+        assert _stream_ok(requests.post(url, data=query, headers=headers, stream=True, timeout=60)), headers
+
+
+ERROR_REQUESTS = {
+    "request line over 4094 bytes": (b"GET /api/assets?asset_ids=" + b"A" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    "more than 100 headers": (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+                              + b"\r\n", 431),
+    "a header over 8190 bytes": (b"GET / HTTP/1.1\r\nHost: x\r\nCookie: " + b"c" * 9000 + b"\r\n\r\n", 431),
+    "NUL in the request line": (b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    "NUL in a header": (b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", 400),
+    "not HTTP": (b"HELLO THERE\r\n\r\n", 400),
+    "bad chunk size": (b"POST /api/agent/stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400),
+}
+
+
+def _check_error_headers(headers: dict, what: str) -> None:
+    assert headers.get("x-content-type-options") == "nosniff", what
+    assert headers.get("x-frame-options") == "SAMEORIGIN", what
+    csp = headers.get("content-security-policy", "")
+    assert "default-src 'none'" in csp and "frame-ancestors 'self'" in csp, what
+    assert not re.search(r"gunicorn|werkzeug|python", headers.get("server", ""), re.I), what
+
+
+def test_sec006_web_server_errors_are_json_with_the_security_headers(test_server):
+    since = len(test_server.log_text())
+    for what, (head, status) in ERROR_REQUESTS.items():
+        reply = raw_request(test_server.port, head, timeout_s=15)
+        assert reply.status == status, (what, reply)
+        assert reply.headers.get("content-type") == "application/json", (what, reply)
+        body = json.loads(reply.body)
+        assert body["error"] and body["message"], what
+        _check_error_headers(reply.headers, what)
+    # behind the HTTPS ingress, the server's own errors carry HSTS too (once it has read the headers)
+    reply = raw_request(test_server.port, b"POST /api/agent/stream HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", timeout_s=15)
+    assert reply.status == 400 and reply.headers["strict-transport-security"].startswith("max-age="), reply
+    time.sleep(0.3)
+    log = test_server.log_text()[since:]
+    assert "Traceback" not in log
+    refusals = [line for line in log.splitlines() if "refused a request" in line]
+    assert len(refusals) == len(ERROR_REQUESTS) + 1, refusals  # one line each
+    assert all(len(line) < 1000 for line in refusals)
+
+
+def test_sec007_unknown_paths_404_options_204_hsts_and_no_banner(test_server):
+    url = test_server.url
+    for path in ("/.env", "/.git/config", "/admin", "/wp-login.php", "/index.html", "/api", "/_dash-nothing",
+                 "/assets/nothere.js", "/static/x", "/operations?sel=feeder:1"):
+        resp = requests.get(url + path, timeout=30)
+        assert resp.status_code == 404 and resp.headers["Content-Type"] == "application/json", (path, resp.text[:200])
+        assert resp.json()["error"] == "not_found"
+        _check_headers(resp, path)
+    # what the dashboard really serves: the page (with its deep links), Dash's routes, assets
+    page = requests.get(url + "/?view=operations&sel=feeder:SEG-0001&lon=-95.4&lat=29.8&z=12", timeout=30)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    served = ["/_dash-layout", "/_dash-dependencies", "/_favicon.ico", "/assets/chat.js", "/healthz", "/readyz",
+              "/api/kpis", "/vendor/vega/vega.min.js"]
+    served += re.findall(r'src="(/_dash-component-suites/[^"]+)"', page.text)[:3]
+    for path in served:
+        resp = requests.get(url + path, timeout=30)
+        assert resp.status_code == 200, path
+        assert not re.search(r"gunicorn|werkzeug|python", resp.headers.get("Server", ""), re.I), path
+        assert "Strict-Transport-Security" not in resp.headers, path  # plain HTTP: no HSTS
+    # OPTIONS: 204 with what is served, no empty text/html
+    for path, allow in (("/api/kpis", {"GET", "HEAD", "OPTIONS"}), ("/api/agent/stream", {"POST", "OPTIONS"}),
+                        ("/", {"GET", "HEAD", "OPTIONS"}), ("/_dash-update-component", {"POST", "OPTIONS"})):
+        resp = requests.options(url + path, timeout=30)
+        assert resp.status_code == 204 and not resp.content, path
+        assert "text/html" not in resp.headers.get("Content-Type", ""), path
+        assert {m.strip() for m in resp.headers["Allow"].split(",")} == allow, (path, resp.headers["Allow"])
+        assert "Access-Control-Allow-Origin" not in resp.headers, path
+    assert requests.options(url + "/.env", timeout=30).status_code == 404
+    # HTTPS at the ingress: HSTS on pages, API answers and errors alike
+    for path in ("/", "/api/kpis", "/api/nowhere", "/.env"):
+        resp = requests.get(url + path, headers={"X-Forwarded-Proto": "https"}, timeout=30)
+        assert resp.headers["Strict-Transport-Security"] == "max-age=31536000", path

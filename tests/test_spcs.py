@@ -584,7 +584,7 @@ def test_spcs030_production_command_serves(production_server):
     assert json.loads(body)["response"]["header-user"]["children"] == "local"
     # Worker model as configured.
     logs = production_server.logs()
-    assert "Using worker: gthread" in logs and logs.count("Booting worker with pid") >= 2
+    assert "Using worker: app.web_worker.FluxWorker" in logs and logs.count("Booting worker with pid") >= 2
 
 
 def test_spcs031_request_log_is_json_with_user_and_request_id(production_server):
@@ -778,7 +778,11 @@ def test_spcs022_gunicorn_config_suits_sse(monkeypatch):
     assert conf["bind"] == "127.0.0.1:18999"
     # A chat stream holds a thread for minutes: thread workers, many threads, and a heartbeat
     # timeout that a busy thread does not trip (the gthread main loop keeps heartbeating).
-    assert conf["worker_class"] == "gthread"
+    # app/web_worker.py's FluxWorker is gthread with JSON errors and read deadlines.
+    from gunicorn.util import load_class
+    from gunicorn.workers.gthread import ThreadWorker
+
+    assert issubclass(load_class(conf["worker_class"]), ThreadWorker)
     assert conf["workers"] * conf["threads"] >= 32
     assert conf["preload_app"] is False  # pools open after the fork
     assert 5 <= conf["graceful_timeout"] <= 30  # SPCS/Kubernetes kill after 30 s
