@@ -140,7 +140,7 @@ def test_stream003_thread_carries_follow_ups(local_gunicorn):
     thread_id = int(resp.getheader("X-Flux-Thread-Id"))
     events = list(parse_events(c for _, c in read_timed(resp)))
     conn.close()
-    message_id = next(e for e in events if e.event == "metadata").data["message_id"]
+    message_id = next(e for e in events if e.event == "metadata" and e.data["role"] == "assistant").data["message_id"]
     conn, resp = local_gunicorn.post_stream({"query": "and last month?", "thread_id": thread_id,
                                              "parent_message_id": message_id})
     assert resp.getheader("X-Flux-Thread-Id") == str(thread_id)

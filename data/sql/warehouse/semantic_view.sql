@@ -63,6 +63,7 @@ tables:
       - {name: load_percent, expr: load_percent, data_type: FLOAT, synonyms: [loading, load percent, utilization], description: Load as a percent of rating.}
       - {name: load_mw, expr: load_mw, data_type: FLOAT, synonyms: [load, megawatts], description: Load in MW.}
       - {name: customers_out, expr: customers_out, data_type: NUMBER, synonyms: [customers without power], description: Customers out of power on the circuit.}
+      - {name: customers_served, expr: customers_served, data_type: NUMBER, synonyms: [customers served, customers on the feeder], description: Customers the circuit serves.}
 
   - name: customers
     synonyms: [customer, account, premise, meter, meters]
@@ -457,7 +458,8 @@ verified_queries:
     verified_by: flux-ops
     verified_at: 1767225600
     sql: |
-      SELECT circuit_id, substation_id, ROUND(load_percent, 1) AS load_percent, ROUND(load_mw, 2) AS load_mw, status
+      SELECT circuit_id, substation_id, ROUND(load_percent, 1) AS load_percent, ROUND(load_mw, 2) AS load_mw,
+             customers_served, status
       FROM __circuit_status
       WHERE load_percent > 80
       ORDER BY load_percent DESC, circuit_id
