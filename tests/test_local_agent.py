@@ -480,6 +480,17 @@ def test_agent032_two_turn_feeders_then_those_serving_many_customers(agent, pg_p
     assert all(r["customers_served"] > 500 and r["load_percent"] > 80 for r in second.rows)
     if expected:
         assert second.text.startswith(f"{expected:,} feeder") and "serving more than 500 customers" in second.text
+    else:  # the small test grid's feeders are small
+        assert second.text == "No feeder serving more than 500 customers is loaded above 80% right now."
+    # a branch from the same first answer, with a count that splits this grid's hot feeders
+    served = sorted(r["customers_served"] for r in first.rows)
+    cut = served[len(served) // 2] - 1
+    branch = ask(agent, f"Which of those serve more than {cut} customers?", thread_id=thread,
+                 parent_message_id=_assistant_id(first))
+    want = {r["circuit_id"] for r in first.rows if r["customers_served"] > cut}
+    assert 0 < len(want) < len(first.rows)
+    assert {r["circuit_id"] for r in branch.rows} == want
+    assert branch.text.startswith(f"{len(want)} feeders serving more than {cut} customers are loaded above 80%")
     # asked on its own, the same words have no feeders to narrow: it does not guess
     alone = ask(agent, "Which of those serve more than 500 customers?", thread_id=new_thread(agent), parent_message_id=0)
     assert alone.tool is None
