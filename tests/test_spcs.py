@@ -867,3 +867,7 @@ def test_spcs050_warehouse_sql_creates_customer_search_and_a_two_tool_agent():
     other = render(database="OPS", schema="GRID", warehouse="OPS_WH")
     assert "CORTEX SEARCH SERVICE OPS.GRID.CUSTOMER_SEARCH_SERVICE" in other and "WAREHOUSE = OPS_WH" in other
     assert "search_service: OPS.GRID.CUSTOMER_SEARCH_SERVICE" in other
+    # deploy.sh uploads the file, runs 06, and checks that the service exists
+    script = (SPCS / "deploy.sh").read_text()
+    assert 'for f in data/sql/warehouse/*.sql' in script and "sql_file spcs/sql/06_warehouse.sql" in script
+    assert "SHOW CORTEX SEARCH SERVICES LIKE 'CUSTOMER_SEARCH_SERVICE' IN SCHEMA FLUX.PRODUCTION" in script
