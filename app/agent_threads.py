@@ -130,7 +130,7 @@ def thread_id_value(raw: Any) -> str:
 
 
 def message_id_value(raw: Any, name: str = "message_id") -> int:
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and re.fullmatch(r"[0-9]{1,19}", raw.strip()):
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= MAX_MESSAGE_ID:
         raise ThreadError(400, f"{name} must be a positive integer")
@@ -270,7 +270,7 @@ def _feedback_fields(body: dict[str, Any]) -> dict[str, Any]:
         if body.get(name) is None:
             raise ThreadError(400, f"{name} is required")
     rating = body["rating"]
-    if rating not in RATINGS:
+    if not isinstance(rating, str) or rating not in RATINGS:
         raise ThreadError(400, "rating must be \"up\" or \"down\"")
     comment = body.get("comment")
     if comment is not None:
