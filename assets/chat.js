@@ -11,7 +11,8 @@
 
   var IDS = {
     live: "chat-live", liveResult: "chat-live-result", history: "chat-history", transcript: "chat-transcript",
-    input: "chat-input", send: "chat-send", stop: "chat-stop", newChat: "chat-new", threads: "chat-threads"
+    input: "chat-input", send: "chat-send", stop: "chat-stop", newChat: "chat-new", threads: "chat-threads",
+    report: "chat-feedback-report"
   };
   var state = { busy: false, controller: null, threadId: null, parentMessageId: null, turns: [] };
   var vegaReady = null;
@@ -134,6 +135,38 @@
     if (live) { live.innerHTML = ""; }
     loadThreads();
   }
+
+  // -- the ratings report (for analysts): drawn each time it is opened -------------------------
+  async function loadReport() {
+    var box = document.getElementById(IDS.report);
+    if (!box) { return; }
+    box.textContent = "Loading…";
+    var r;
+    try { r = await callJSON("GET", "api/agent/feedback/report?days=30&limit=20"); } catch (err) {
+      box.textContent = ""; box.appendChild(el("div", "chat-error", "Ratings unavailable: " + err.message)); return;
+    }
+    box.innerHTML = "";
+    var t = r.totals;
+    var share = t.positive_share === null ? "" : " (" + Math.round(t.positive_share * 100) + "% helpful)";
+    box.appendChild(el("div", "chat-report-totals",
+      "Last " + r.days + " days: " + t.up + " helpful, " + t.down + " not helpful" + share + "."));
+    var list = el("ul", "chat-report-list");
+    r.recent.forEach(function (f) {
+      var li = el("li", "chat-report-item " + (f.positive ? "up" : "down"));
+      li.appendChild(el("div", "chat-report-q", (f.positive ? "\uD83D\uDC4D " : "\uD83D\uDC4E ") + (f.question || "(question not kept)")));
+      if (f.comment) { li.appendChild(el("div", "chat-report-comment", "\u201C" + f.comment + "\u201D")); }
+      li.appendChild(el("div", "chat-report-meta", (f.operator || "local") + ", " + f.created_at.slice(0, 16).replace("T", " ")
+        + (f.cortex === "failed" ? " (not sent to Cortex)" : "")));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+  }
+
+  // <details> toggle does not bubble: listen in the capture phase
+  document.addEventListener("toggle", function (ev) {
+    var d = ev.target;
+    if (d && d.open && d.querySelector && d.querySelector("#" + IDS.report)) { loadReport(); }
+  }, true);
 
   // -- feedback -------------------------------------------------------------------------------
   async function rate(button) {
@@ -426,5 +459,6 @@
     }
   });
 
-  window.fluxChat = { ask: ask, stop: stop, newChat: newChat, openThread: openThread, loadThreads: loadThreads, state: state };
+  window.fluxChat = { ask: ask, stop: stop, newChat: newChat, openThread: openThread, loadThreads: loadThreads,
+                     loadReport: loadReport, state: state };
 })();

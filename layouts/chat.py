@@ -43,6 +43,10 @@ def create_chat_panel() -> html.Div:
                  html.Div([], id=ids.CHAT_THREADS, className="chat-thread-list", role="list")],
                 className="chat-threads",
             ),
+            html.Details(
+                [html.Summary("Answer ratings"), html.Div([], id=ids.CHAT_FEEDBACK_REPORT, className="chat-report-body")],
+                className="chat-report",
+            ),
             html.Div(
                 [
                     html.Div([], id=ids.CHAT_TRANSCRIPT, className="chat-transcript"),

@@ -197,6 +197,14 @@ def test_chat003_thread_ids_tools_feedback_and_reopening(dash_duo, chat_stores):
         row = conn.execute("SELECT positive, comment, operator FROM flux_chat.feedback WHERE thread_id = %s AND message_id = %s",
                            (thread_id, answer_id)).fetchone()
     assert row == (False, "SUB-002-C04 should be listed", "")
+    # an analyst sees it in the ratings report
+    report = driver.find_element(By.ID, ids.CHAT_FEEDBACK_REPORT).find_element(By.XPATH, "..")
+    report.find_element(By.TAG_NAME, "summary").click()
+    WebDriverWait(driver, 10).until(
+        lambda d: "SUB-002-C04 should be listed" in d.find_element(By.ID, ids.CHAT_FEEDBACK_REPORT).text)
+    shown = driver.find_element(By.ID, ids.CHAT_FEEDBACK_REPORT).text
+    assert "Which of those serve more than 300 customers?" in shown and "not helpful" in shown
+    report.find_element(By.TAG_NAME, "summary").click()  # fold it away again
 
     # a new chat starts a new thread; the list offers the old one, which reopens and continues
     dash_duo.find_element(f"#{ids.CHAT_NEW}").click()
