@@ -20,7 +20,8 @@ import re
 import secrets
 from typing import Any, Iterator
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
+from werkzeug.routing import BaseConverter
 
 from app.user import current_user
 from app.validation import ValidationError, integer, parse_args
@@ -46,7 +47,14 @@ class ThreadError(Exception):
         self.status, self.message, self.error = status, message, error
 
 
+class ThreadPathConverter(BaseConverter):
+    """A thread id path segment, except "create", which is the original's POST-only path."""
+
+    regex = r"(?!create(?![^/]))[^/]+"
+
+
 def register_agent_threads(server: Flask) -> None:
+    server.url_map.converters.setdefault("thread", ThreadPathConverter)
     server.register_blueprint(bp)
 
 
@@ -132,8 +140,10 @@ def thread_id_value(raw: Any) -> str:
 def message_id_value(raw: Any, name: str = "message_id") -> int:
     if isinstance(raw, str) and re.fullmatch(r"[0-9]{1,19}", raw.strip()):
         raw = int(raw.strip())
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= MAX_MESSAGE_ID:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
         raise ThreadError(400, f"{name} must be a positive integer")
+    if raw > MAX_MESSAGE_ID:  # well formed, but no message has such an id
+        raise ThreadError(404, "no such answer in this thread", "not_found")
     return raw
 
 
@@ -228,7 +238,7 @@ def create_thread():
         thread_id, row = new_thread(app, current_user())
     except CortexError as exc:
         raise ThreadError(502, exc.message, "cortex_error") from None
-    resp = jsonify({"thread_id": thread_id, "agent": row["agent"], "created_at": row["created_at"].isoformat()})
+    resp = jsonify({"thread_id": str(thread_id), "agent": row["agent"], "created_at": row["created_at"].isoformat()})
     resp.status_code = 201
     return resp
 
@@ -245,7 +255,7 @@ def list_threads():
     ])
 
 
-@bp.get("/api/agent/threads/<thread_id>")
+@bp.get("/api/agent/threads/<thread:thread_id>")
 def get_thread(thread_id: str):
     parse_args(request.args, {})
     tid = thread_id_value(thread_id)

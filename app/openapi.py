@@ -247,7 +247,8 @@ def get(summary: str, schema: dict, params: list[dict] | None = None, *, tag: st
 
 
 THREAD_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
-THREAD_REF = {"oneOf": [THREAD_ID, {"type": "integer", "minimum": 0}]}
+# Thread ids travel as strings (Cortex's may be either; the routes also take an integer).
+THREAD_REF = THREAD_ID
 SCHEMAS.update({
     "ChatThreadCreated": obj({"thread_id": THREAD_REF, "agent": enum(["cortex", "local"]), "created_at": TS}),
     "ChatThread": obj({"thread_id": S, "title": S, "agent": enum(["cortex", "local"]), "questions": I,
@@ -260,8 +261,9 @@ SCHEMAS.update({
         "type": "object", "additionalProperties": False, "required": ["thread_id", "message_id", "rating"],
         "properties": {
             "thread_id": THREAD_REF,
-            "message_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1,
-                           "description": "the assistant message id from the stream's metadata event"},
+            "message_id": {"type": "integer", "minimum": 1,
+                           "description": "the assistant message id from the stream's metadata event "
+                                          "(at most 2^63 - 1)"},
             "rating": enum(["up", "down"]),
             "comment": {"type": "string", "maxLength": 1000},
             "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",

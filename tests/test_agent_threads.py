@@ -218,7 +218,7 @@ def test_threads004_feedback_is_stored_and_read_back_in_the_report(local_client)
     ({"thread_id": 1, "message_id": "\u00b2", "rating": "up"}, 400),
     ({"thread_id": 1, "message_id": 1, "rating": "up", "request_id": ["x"]}, 400),
     ({"thread_id": 1, "message_id": 0, "rating": "up"}, 400),
-    ({"thread_id": 1, "message_id": 2**63, "rating": "up"}, 400),
+    ({"thread_id": 1, "message_id": 2**63, "rating": "up"}, 404),
     ({"thread_id": 1, "message_id": 1.5, "rating": "up"}, 400),
     ({"thread_id": "1; DROP TABLE x", "message_id": 1, "rating": "up"}, 400),
     ({"thread_id": {"a": 1}, "message_id": 1, "rating": "up"}, 400),
@@ -256,6 +256,11 @@ def test_threads006_feedback_only_on_ones_own_answers_and_as_json(local_client, 
     assert local_client.get("/api/agent/threads?limt=5").status_code == 400
     assert local_client.get("/api/agent/threads/bad%20id").status_code == 400
     assert local_client.get("/api/agent/feedback/report?days=x").status_code == 400
+    # a route under another method is a 405 JSON, the original's create path is POST only
+    for method, path in (("put", "/api/agent/feedback"), ("get", "/api/agent/feedback"),
+                         ("get", "/api/agent/threads/create"), ("delete", "/api/agent/threads")):
+        resp = getattr(local_client, method)(path)
+        assert resp.status_code == 405 and resp.is_json, (method, path, resp.status_code)
     assert local_client.post("/api/agent/stream", json={"query": "q", "thread_id": 424242424242424}).status_code == 404
     # none of the refusals left a row behind
     store = local_app.server.extensions["flux_chat_store"]
