@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 
+from app.agent_threads import ThreadError, chat_store, relay, stream_thread
 from app.request_guard import Refused, json_request
+from data.chat_store import ChatStoreUnavailable
 from data.cortex import AgentEvent, CortexClient, CortexError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,10 @@ SSE_HEADERS = {
 
 
 def register_agent_api(server: Flask) -> None:
+    from app.agent_threads import register_agent_threads
+
     server.register_blueprint(bp)
+    register_agent_threads(server)
 
 
 def agent_source(app: Flask):
@@ -55,7 +59,11 @@ def agent_source(app: Flask):
                 repo = app.extensions.get("flux_repository")
                 pg_pool = repo.postgres.pool if repo is not None and repo.postgres is not None else None
                 wh_pool = repo.warehouse.pool if repo is not None else None
-                src = LocalAgent(settings, pg_pool=pg_pool, warehouse_pool=wh_pool)
+                try:  # the chat store follows the repository's pool when it is replaced
+                    chat = chat_store(app)
+                except ChatStoreUnavailable:
+                    chat = None
+                src = LocalAgent(settings, pg_pool=pg_pool, warehouse_pool=wh_pool, chat=chat)
             app.extensions["flux_agent"] = src
     return src
 
@@ -102,18 +110,19 @@ def agent_stream():
     except ValueError as exc:
         return _bad(str(exc))
 
-    source = agent_source(current_app._get_current_object())
+    app = current_app._get_current_object()
+    source = agent_source(app)
     headers = dict(SSE_HEADERS)
     first: list[AgentEvent] = []
-    if thread_id is None:
-        if isinstance(source, CortexClient):
-            try:
-                thread_id = source.create_thread()
-            except CortexError as exc:
-                first.append(exc.to_event())
-        else:
-            thread_id = uuid.uuid4().int % 10**15
-        parent_message_id = 0
+    recorded = False
+    try:
+        thread_id, parent_message_id, recorded = stream_thread(app, thread_id, parent_message_id)
+    except CortexError as exc:
+        first.append(exc.to_event())
+    except ThreadError as exc:
+        return _bad(exc.message, exc.status)
+    except ChatStoreUnavailable:
+        return _bad("the conversation store is unavailable; start a new chat or try again shortly", 503)
     if thread_id is not None:
         headers["X-Flux-Thread-Id"] = str(thread_id)
     headers["X-Flux-Agent"] = "cortex" if isinstance(source, CortexClient) else "local"
@@ -126,7 +135,8 @@ def agent_stream():
         started = time.perf_counter()
         events = source.run(query, thread_id=thread_id, parent_message_id=parent_message_id)
         try:
-            for ev in events:
+            for ev in relay(events, app=app, thread_id=thread_id, parent_message_id=parent_message_id,
+                            query=query, recorded=recorded and isinstance(source, CortexClient)):
                 yield ev.to_sse()
         except CortexError as exc:
             yield exc.to_event().to_sse()

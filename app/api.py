@@ -269,12 +269,17 @@ def readyz():
 @bp.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def api_not_found(rest: str):
     # Dash's catch-all page route would otherwise answer unknown /api paths with HTML.
-    try:
-        endpoint, _ = current_app.url_map.bind("").match(request.path, method="GET")
-    except HTTPException:
-        endpoint = None
-    if endpoint not in (None, "flux_api.api_not_found") and request.method != "GET":
-        return _error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
+    # A real route under another method (GET-only reads, POST-only chat writes): 405, not 404.
+    adapter = current_app.url_map.bind("")
+    for method in ("GET", "POST"):
+        if method == request.method:
+            continue
+        try:
+            endpoint, _ = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "flux_api.api_not_found":
+            return _error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
     return _error(404, "not_found", f"no endpoint {request.path}")
 
 

@@ -246,6 +246,82 @@ def get(summary: str, schema: dict, params: list[dict] | None = None, *, tag: st
     return {"get": {"summary": summary, "tags": [tag], "parameters": params or [], "responses": responses}}
 
 
+THREAD_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+# Thread ids travel as strings (Cortex's may be either; the routes also take an integer).
+THREAD_REF = THREAD_ID
+SCHEMAS.update({
+    "ChatThreadCreated": obj({"thread_id": THREAD_REF, "agent": enum(["cortex", "local"]), "created_at": TS}),
+    "ChatThread": obj({"thread_id": S, "title": S, "agent": enum(["cortex", "local"]), "questions": I,
+                       "created_at": TS, "last_message_at": TS}),
+    "ChatMessage": obj({"message_id": I, "parent_message_id": I, "role": enum(["user", "assistant"]), "text": S,
+                        "request_id": null(S), "created_at": TS}),
+    "ChatThreadDetail": obj({"thread_id": S, "agent": enum(["cortex", "local"]), "created_at": TS,
+                             "parent_message_id": I, "messages": arr(ref("ChatMessage"))}),
+    "FeedbackRequest": {
+        "type": "object", "additionalProperties": False, "required": ["thread_id", "message_id", "rating"],
+        "properties": {
+            "thread_id": THREAD_REF,
+            "message_id": {"type": "integer", "minimum": 1,
+                           "description": "the assistant message id from the stream's metadata event "
+                                          "(at most 2^63 - 1)"},
+            "rating": enum(["up", "down"]),
+            "comment": {"type": "string", "maxLength": 1000},
+            "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                           "description": "the run's id (request_id event); defaults to the stored answer's"},
+        },
+    },
+    "FeedbackCreated": obj({"feedback_id": I, "created_at": TS, "cortex": enum(["sent", "failed", "local"])}),
+    "FeedbackReport": obj({
+        "days": I,
+        "totals": obj({"up": I, "down": I, "rated": I, "positive_share": null(N)}),
+        "by_day": arr(obj({"day": D, "up": I, "down": I})),
+        "recent": arr(obj({"feedback_id": I, "created_at": TS, "operator": S, "positive": B, "comment": null(S),
+                           "thread_id": S, "message_id": I, "request_id": null(S),
+                           "cortex": enum(["sent", "failed", "local"]), "answer": S, "question": null(S)})),
+    }),
+})
+
+
+def post_json(summary: str, body: dict, created: dict, *, tag: str, extra: dict | None = None) -> dict:
+    responses = {
+        "201": {"description": "Created", "content": {"application/json": {"schema": created}}},
+        "400": err("bad or unknown field"), "413": err("body too large"),
+        "415": err("not application/json"), "503": err("the chat store is unavailable; nothing was saved"),
+    }
+    responses.update(extra or {})
+    return {"post": {"summary": summary, "tags": [tag], "responses": responses,
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}}
+
+
+def chat_paths() -> dict[str, Any]:
+    chat = "chat (threads and feedback, per operator: Sf-Context-Current-User)"
+    new_thread = post_json("Open a new chat thread (on a Snowflake account, at Cortex: POST /api/v2/cortex/threads)",
+                           {"type": "object", "additionalProperties": False, "maxProperties": 0},
+                           ref("ChatThreadCreated"), tag=chat, extra={"502": err("Cortex refused to open a thread")})
+    return {
+        "/api/agent/threads": {
+            **new_thread,
+            **get("The operator's recent threads, most recently active first", arr(ref("ChatThread")),
+                  [q("limit", {"type": "integer", "minimum": 1, "default": 20}, "threads to return; above 100 is clamped")],
+                  tag=chat),
+        },
+        "/api/agent/threads/create": new_thread,
+        "/api/agent/threads/{thread_id}": get(
+            "One of the operator's threads with its messages, to reopen and continue it",
+            ref("ChatThreadDetail"), [path_param("thread_id", THREAD_ID)], tag=chat,
+            extra={"404": err("no such thread for this operator")}),
+        "/api/agent/feedback": post_json(
+            "Rate one answer: thumbs up or down with an optional comment (also sent to the agent's feedback "
+            "endpoint on a Snowflake account)", ref("FeedbackRequest"), ref("FeedbackCreated"), tag=chat,
+            extra={"404": err("no such answer in the operator's threads")}),
+        "/api/agent/feedback/report": get(
+            "Ratings per day (each operator's latest rating of each answer) and the latest ratings with their "
+            "question and answer", ref("FeedbackReport"),
+            [q("days", {"type": "integer", "minimum": 1, "default": 30}, "days back; above 366 is clamped"),
+             limit(50, 200)], tag=chat),
+    }
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     op, an = "operational (Postgres first, warehouse fallback)", "analytics (warehouse)"
@@ -375,6 +451,7 @@ def document() -> dict[str, Any]:
             [q("days", {"type": "integer", "minimum": 1, "default": 7}, "days back; above 92 is clamped")],
             tag=an,
         ),
+        **chat_paths(),
         "/readyz": {
             "get": {
                 "summary": "Readiness: reachability of Postgres and the warehouse",

@@ -39,6 +39,7 @@ KNOWN_EVENTS = frozenset(
         "response.table",
         "response.chart",
         "metadata",
+        "request_id",  # {request_id}: the run's id, the one feedback refers to
         "error",
         "response",
     }
@@ -298,6 +299,37 @@ class CortexClient:
         data = resp.json()
         return data.get("thread_id", data.get("id"))
 
+    def feedback_url(self) -> str | None:
+        """The agent object's feedback endpoint; the object-less mode has no object to rate."""
+        if not self.uses_saved_agent:
+            return None
+        s = self.settings
+        return (f"{self.base_url}/api/v2/databases/{s.snowflake_database}/schemas/"
+                f"{s.snowflake_schema}/agents/{s.agent_name}:feedback")
+
+    def send_feedback(self, *, request_id: str | None, positive: bool, message: str | None,
+                      thread_id: int | str | None) -> bool:
+        """POST agents/{name}:feedback (the Feedback REST API). False when there is no agent
+        object to send it to; raises :class:`CortexError` when Snowflake refuses it."""
+        url = self.feedback_url()
+        if url is None:
+            return False
+        body: dict[str, Any] = {"positive": positive}
+        if request_id:
+            body["orig_request_id"] = request_id
+        if message:
+            body["feedback_message"] = message
+        if thread_id is not None:
+            body["thread_id"] = thread_id
+        rid = str(uuid.uuid4())
+        try:
+            resp = self.session.post(url, json=body, headers=self._headers(rid), timeout=self._timeout())
+        except requests.RequestException as exc:
+            raise _network_error(exc, rid) from exc
+        if resp.status_code >= 400:
+            raise _http_error(resp, rid)
+        return True
+
     def _timeout(self) -> tuple[float, float]:
         return (self.settings.agent_connect_timeout_s, self.settings.agent_read_timeout_s)
 
@@ -319,6 +351,8 @@ class CortexClient:
             self.last_request_id = request_id
             if resp.status_code >= 400:
                 raise _http_error(resp, request_id)
+            # First event: the id Snowflake gave this run (feedback on the answer names it).
+            yield AgentEvent("request_id", {"request_id": request_id})
             try:
                 # chunk_size=None: hand over each chunk as the socket delivers it
                 for ev in parse_events(resp.iter_content(chunk_size=None)):
@@ -346,8 +380,15 @@ def objectless_config(settings: Settings) -> dict[str, Any]:
             "system": "You answer questions about the Houston distribution grid. Never modify data.",
         },
         "tools": [{"tool_spec": {"type": "cortex_analyst_text_to_sql", "name": "grid_analyst",
-                                 "description": "Grid, outage, work order, load, usage and weather data."}}],
-        "tool_resources": {"grid_analyst": analyst},
+                                 "description": "Grid, outage, work order, load, usage and weather data."}},
+                  {"tool_spec": {"type": "cortex_search", "name": "customer_search",
+                                 "description": "Customers by name, address, city, segment, meter or account id."}}],
+        "tool_resources": {
+            "grid_analyst": analyst,
+            "customer_search": {
+                "search_service": f"{settings.snowflake_database}.{settings.snowflake_schema}.CUSTOMER_SEARCH_SERVICE",
+                "id_column": "CUSTOMER_ID", "title_column": "FULL_NAME", "max_results": 10},
+        },
     }
 
 

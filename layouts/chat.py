@@ -38,6 +38,15 @@ def create_chat_panel() -> html.Div:
                 ],
                 className="chat-toolbar",
             ),
+            html.Details(
+                [html.Summary("Recent chats"),
+                 html.Div([], id=ids.CHAT_THREADS, className="chat-thread-list", role="list")],
+                className="chat-threads",
+            ),
+            html.Details(
+                [html.Summary("Answer ratings"), html.Div([], id=ids.CHAT_FEEDBACK_REPORT, className="chat-report-body")],
+                className="chat-report",
+            ),
             html.Div(
                 [
                     html.Div([], id=ids.CHAT_TRANSCRIPT, className="chat-transcript"),
@@ -92,6 +101,8 @@ def _turn(turn: dict[str, Any], index: int) -> html.Div:
     if turn.get("sql"):
         answer.append(html.Details([html.Summary("SQL"), html.Pre(turn["sql"], className="chat-sql")],
                                    className="chat-sql-details"))
+    if turn.get("tools"):
+        answer.append(tool_calls(turn["tools"]))
     grid = result_grid(turn.get("table"), key=str(index))
     if grid is not None:
         answer.append(html.Div(grid, className="chat-table"))
@@ -99,6 +110,8 @@ def _turn(turn: dict[str, Any], index: int) -> html.Div:
         answer.append(html.Div(className="chat-chart", **{"data-spec": turn["chart_spec"]}))
     if turn.get("suggestions"):
         answer.append(html.Div(suggestion_buttons(turn["suggestions"]), className="chat-suggestions inline"))
+    if turn.get("message_id") and turn.get("thread_id") is not None:
+        answer.append(feedback_row(turn, index))
     return html.Div(
         [
             html.Div([html.Div("You", className="chat-role"), html.Div(turn.get("question", ""), className="chat-text")],
@@ -111,3 +124,41 @@ def _turn(turn: dict[str, Any], index: int) -> html.Div:
 
 def transcript(turns: list[dict[str, Any]] | None) -> list[html.Div]:
     return [_turn(t, i) for i, t in enumerate(turns or [])]
+
+
+def tool_calls(tools: list[dict[str, Any]]) -> html.Details:
+    """The tools the agent called for this answer, each with its input and SQL, folded away."""
+    items = []
+    for t in tools:
+        head = f"{t.get('name') or 'tool'} ({t.get('type') or '?'})"
+        if t.get("status"):
+            head += f": {t['status']}"
+        body: list[Any] = [html.Div(head, className="chat-tool-name")]
+        if t.get("input"):
+            body.append(html.Pre(t["input"], className="chat-sql chat-tool-input"))
+        if t.get("sql"):
+            body.append(html.Pre(t["sql"], className="chat-sql"))
+        items.append(html.Li(body, className="chat-tool"))
+    return html.Details([html.Summary(f"Tool calls ({len(tools)})"), html.Ul(items, className="chat-tool-list")],
+                        className="chat-tools-details")
+
+
+def feedback_row(turn: dict[str, Any], index: int) -> html.Div:
+    """Thumbs up/down with an optional comment; assets/chat.js posts it to /api/agent/feedback."""
+    rating = turn.get("rating")
+    if rating:
+        said = "helpful" if rating == "up" else "not helpful"
+        return html.Div(f"Thanks: you rated this answer {said}.", className="chat-feedback rated",
+                        **{"data-rating": rating})
+    return html.Div(
+        [
+            html.Button("\U0001F44D", className="chat-rate", type="button", title="Helpful",
+                        **{"data-rating": "up", "data-turn": str(index), "aria-label": "Helpful"}),
+            html.Button("\U0001F44E", className="chat-rate", type="button", title="Not helpful",
+                        **{"data-rating": "down", "data-turn": str(index), "aria-label": "Not helpful"}),
+            dcc.Input(className="chat-feedback-comment", type="text", maxLength=1000, debounce=True,
+                      placeholder="Comment (optional)", name="feedback-comment"),
+            html.Span(turn.get("feedback_error") or "", className="chat-error chat-feedback-error", role="alert"),
+        ],
+        className="chat-feedback",
+    )

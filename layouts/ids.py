@@ -98,4 +98,6 @@ CHAT_INPUT = "chat-input"
 CHAT_SEND = "chat-send"
 CHAT_STOP = "chat-stop"
 CHAT_NEW = "chat-new"
+CHAT_THREADS = "chat-threads"  # the operator's recent threads, listed by assets/chat.js
+CHAT_FEEDBACK_REPORT = "chat-feedback-report"  # the answer ratings, drawn by assets/chat.js when opened
 CHAT_SUGGESTIONS = "chat-suggestions"

@@ -73,11 +73,14 @@ log "snow sql: spcs/sql/04_secrets.sql (output hidden: it carries the passwords)
   || die "04_secrets.sql failed; check FLUX_DEPLOYER's privileges, then re-run"
 sql_file spcs/sql/05_network.sql
 
-# 2. Warehouse tables, Dynamic Tables, semantic view, agent (the repo's own files) -----------
+# 2. Warehouse tables, Dynamic Tables, semantic view, customer search, agent (the repo's files) -
 for f in data/sql/warehouse/*.sql; do
   snow stage copy "$f" "$STAGE/warehouse/" -c "$CONN" --overwrite >/dev/null
 done
 sql_file spcs/sql/06_warehouse.sql
+# The agent's search tool needs its service: fail here, not at the first customer question.
+search="$(sql_query "SHOW CORTEX SEARCH SERVICES LIKE 'CUSTOMER_SEARCH_SERVICE' IN SCHEMA FLUX.PRODUCTION" | json_field name)"
+[ -n "$search" ] || die "Cortex Search service FLUX.PRODUCTION.CUSTOMER_SEARCH_SERVICE was not created"
 
 # 3. Build for linux/amd64 and push ----------------------------------------------------------
 repo_url="$(sql_query "SHOW IMAGE REPOSITORIES LIKE 'FLUX_IMAGES' IN SCHEMA FLUX.APP" | json_field repository_url)"

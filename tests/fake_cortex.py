@@ -1,7 +1,8 @@
 """FakeCortexServer: a FAKE Snowflake Cortex Agents endpoint for tests (the real one is
 unreachable here). A real HTTP/1.1 server on 127.0.0.1 that replays SSE streams stored under
 tests/fixtures/cortex/ in the documented event format, in chosen chunk sizes and with chosen
-pauses, and records every request it receives.
+pauses, and records every request it receives. It also answers the threads API (POST
+/api/v2/cortex/threads) and the agent's feedback endpoint (agents/{name}:feedback) as documented.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class Seen:
 class FakeCortexServer:
     def __init__(self) -> None:
         self.reply = Reply(body=recorded("overloaded_transformers"))
+        self.queue: list[Reply] = []  # replies for the next runs, in order, before `reply`
+        self.thread_id: int | str = 9001  # what POST /api/v2/cortex/threads hands out
+        self.feedback_status = 200
         self.requests: list[Seen] = []
         self.pieces_sent = 0
         self.client_gone = threading.Event()
@@ -98,10 +102,16 @@ class FakeCortexServer:
                 except json.JSONDecodeError:
                     body = {}
                 fake.requests.append(Seen("POST", self.path, {k: v for k, v in self.headers.items()}, body))
-                reply = fake.reply
                 if self.path.endswith("/threads"):
-                    self._json(200, {"thread_id": 9001})
+                    self._json(200, {"thread_id": fake.thread_id})
                     return
+                if self.path.endswith(":feedback"):
+                    if fake.feedback_status >= 400:
+                        self._json(fake.feedback_status, {"message": "feedback refused", "code": "390001"})
+                    else:
+                        self._json(200, {"status": "Feedback submitted successfully"})
+                    return
+                reply = fake.queue.pop(0) if fake.queue else fake.reply
                 if reply.status >= 400:
                     self._json(reply.status, json.loads(reply.body or b"{}"), reply.headers)
                     return

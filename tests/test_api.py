@@ -296,7 +296,7 @@ def test_api008b_misspelt_name_and_address_find_the_customer_first(client, pg, d
 def test_api009_openapi_covers_every_route(app, doc):
     documented = {re.sub(r"\{[^}]+\}", "<>", p) for p in doc["paths"]}
     routes = {re.sub(r"<[^>]+>", "<>", r.rule) for r in app.server.url_map.iter_rules()
-              if r.endpoint.startswith("flux_api.") and r.endpoint != "flux_api.api_not_found"}
+              if (r.endpoint.startswith(("flux_api.", "flux_agent_threads.")) and r.endpoint != "flux_api.api_not_found")}
     assert routes <= documented, routes - documented
 
 

@@ -9,14 +9,16 @@ from pathlib import Path
 import dash
 import pytest
 from dash import html
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.agent_api import register_agent_api
 from data.agent import LocalAgent
+from data.chat_store import ChatStore
 from layouts import ids
 from layouts.chat import create_chat_panel
-from tests.fix_private_pg import free_port
+from tests.dashboard_support import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,7 +57,9 @@ def chat_app(settings, pg, wh) -> dash.Dash:
     app.layout = html.Div(create_chat_panel(), **{"data-ag-theme-mode": "dark"})
     app.server.config["FLUX_SETTINGS"] = settings
     register_agent_api(app.server)
-    app.server.extensions["flux_agent"] = LocalAgent(settings, pg_pool=pg, warehouse_pool=wh)
+    chat = ChatStore(pg)
+    app.server.extensions["flux_chat_store"] = chat
+    app.server.extensions["flux_agent"] = LocalAgent(settings, pg_pool=pg, warehouse_pool=wh, chat=chat)
     return app
 
 
@@ -71,7 +75,7 @@ def _turns(dash_duo):
 
 
 def test_chat001_answer_streams_in_with_table_and_chart(dash_duo, chat_stores):
-    dash_duo.start_server(chat_app(*chat_stores), port=free_port())  # not 8050: other servers run here
+    dash_duo.start_server(chat_app(*chat_stores), port=free_port())
     dash_duo.wait_for_element(f"#{ids.CHAT_INPUT}")
     driver = dash_duo.driver
     driver.execute_script(RECORD_LENGTHS)
@@ -113,7 +117,7 @@ def test_chat001_answer_streams_in_with_table_and_chart(dash_duo, chat_stores):
 
 
 def test_chat002_stop_suggestions_and_errors(dash_duo, chat_stores):
-    dash_duo.start_server(chat_app(*chat_stores), port=free_port())  # not 8050: other servers run here
+    dash_duo.start_server(chat_app(*chat_stores), port=free_port())
     dash_duo.wait_for_element(f"#{ids.CHAT_INPUT}")
     driver = dash_duo.driver
 
@@ -139,3 +143,84 @@ def test_chat002_stop_suggestions_and_errors(dash_duo, chat_stores):
     err = _turns(dash_duo)[2].find_element(By.CSS_SELECTOR, ".chat-error")
     assert "longer than 2000 characters" in err.text
     assert driver.find_element(By.ID, ids.CHAT_INPUT).is_enabled()
+
+
+def _thread_buttons(driver):
+    return driver.find_elements(By.CSS_SELECTOR, f"#{ids.CHAT_THREADS} .chat-thread")
+
+
+def test_chat003_thread_ids_tools_feedback_and_reopening(dash_duo, chat_stores):
+    """Two dependent questions in one thread, the stream's ids in the browser, tool calls with
+    their SQL on demand, a rating with a comment stored in Postgres, and the thread reopened
+    from the list after a new chat."""
+    settings, pg, _ = chat_stores
+    chat = ChatStore(pg)
+    dash_duo.start_server(chat_app(*chat_stores), port=free_port())
+    dash_duo.wait_for_element(f"#{ids.CHAT_INPUT}")
+    driver = dash_duo.driver
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_element(By.ID, ids.CHAT_THREADS).get_attribute("data-loaded") == "1")
+
+    _ask(dash_duo, "Which feeders are above 80%?")
+    WebDriverWait(driver, 30).until(lambda d: len(_turns(dash_duo)) == 1)
+    state = driver.execute_script("return window.fluxChat.state")
+    first = state["turns"][0]
+    # the thread id and the answer's ids reached the browser from the stream
+    assert state["threadId"] and first["thread_id"] == state["threadId"]
+    assert first["request_id"] and first["message_id"] == state["parentMessageId"]
+    stored = chat.messages(str(state["threadId"]))
+    assert [int(m["message_id"]) for m in stored if m["role"] == "assistant"] == [first["message_id"]]
+
+    _ask(dash_duo, "Which of those serve more than 300 customers?")
+    WebDriverWait(driver, 30).until(lambda d: len(_turns(dash_duo)) == 2)
+    second = _turns(dash_duo)[1]
+    text = second.find_element(By.CSS_SELECTOR, ".chat-msg.assistant .chat-text").text
+    assert "serving more than 300 customers" in text and "loaded above 80%" in text
+    # tool calls and their SQL, folded until asked for
+    tools = second.find_element(By.CSS_SELECTOR, "details.chat-tools-details")
+    assert tools.get_attribute("open") is None
+    assert "Tool calls (1)" in tools.text
+    tools.find_element(By.TAG_NAME, "summary").click()
+    body = tools.find_element(By.CSS_SELECTOR, ".chat-tool").text
+    assert "grid_analyst (cortex_analyst_text_to_sql): success" in body
+    assert "customers_served" in body and "min_customers" in body
+
+    # thumbs down with a comment on the second answer
+    second.find_element(By.CSS_SELECTOR, ".chat-feedback input").send_keys("SUB-002-C04 should be listed")
+    second.find_element(By.CSS_SELECTOR, ".chat-rate[data-rating='down']").click()
+    rated = f"#{ids.CHAT_TRANSCRIPT} .chat-turn:nth-child(2) .chat-feedback.rated"
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, rated))
+    assert "not helpful" in driver.find_element(By.CSS_SELECTOR, rated).text
+    thread_id = str(driver.execute_script("return window.fluxChat.state.threadId"))
+    answer_id = driver.execute_script("return window.fluxChat.state.turns[1].message_id")
+    with pg.connection() as conn:
+        row = conn.execute("SELECT positive, comment, operator FROM flux_chat.feedback WHERE thread_id = %s AND message_id = %s",
+                           (thread_id, answer_id)).fetchone()
+    assert row == (False, "SUB-002-C04 should be listed", "")
+    # an analyst sees it in the ratings report
+    report = driver.find_element(By.ID, ids.CHAT_FEEDBACK_REPORT).find_element(By.XPATH, "..")
+    report.find_element(By.TAG_NAME, "summary").click()
+    WebDriverWait(driver, 10).until(
+        lambda d: "SUB-002-C04 should be listed" in d.find_element(By.ID, ids.CHAT_FEEDBACK_REPORT).text)
+    shown = driver.find_element(By.ID, ids.CHAT_FEEDBACK_REPORT).text
+    assert "Which of those serve more than 300 customers?" in shown and "not helpful" in shown
+    report.find_element(By.TAG_NAME, "summary").click()  # fold it away again
+
+    # a new chat starts a new thread; the list offers the old one, which reopens and continues
+    dash_duo.find_element(f"#{ids.CHAT_NEW}").click()
+    WebDriverWait(driver, 10).until(lambda d: len(_turns(dash_duo)) == 0)
+    WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: any(b.get_attribute("data-thread-id") == thread_id for b in _thread_buttons(d)))
+    button = next(b for b in _thread_buttons(driver) if b.get_attribute("data-thread-id") == thread_id)
+    assert button.get_attribute("textContent").startswith("Which feeders are above 80%?")
+    driver.find_element(By.CSS_SELECTOR, f"#{ids.CHAT_THREADS}").find_element(By.XPATH, "..").find_element(
+        By.TAG_NAME, "summary").click()
+    button.click()
+    WebDriverWait(driver, 10).until(lambda d: len(_turns(dash_duo)) == 2)
+    assert driver.execute_script("return window.fluxChat.state.parentMessageId") == answer_id
+    _ask(dash_duo, "and above 90%?")
+    WebDriverWait(driver, 30).until(lambda d: len(_turns(dash_duo)) == 3)
+    third = _turns(dash_duo)[2].find_element(By.CSS_SELECTOR, ".chat-msg.assistant .chat-text").text
+    assert "serving more than 300 customers" in third and "loaded above 90%" in third
+    assert str(driver.execute_script("return window.fluxChat.state.threadId")) == thread_id
+    assert dash_duo.get_logs() == []

@@ -34,7 +34,8 @@ def test_cortex001_saved_agent_stream_yields_every_event_in_order(fake):
     client = CortexClient(make_settings(fake))
     events = list(client.run("Which transformers are in critical overload?"))
     names = [e.event for e in events]
-    assert names[0] == "response.status" and names[-1] == "response"
+    assert names[:2] == ["request_id", "response.status"] and names[-1] == "response"
+    assert events[0].data == {"request_id": "fake-req-0001"}  # Snowflake's id for this run
     for expected in ("response.thinking.delta", "response.thinking", "response.tool_use",
                      "response.tool_result.status", "response.tool_result.analyst.delta",
                      "response.tool_result", "response.table", "response.chart", "response.text.delta",
@@ -111,7 +112,7 @@ def test_cortex007_chunk_boundaries_splitting_events_and_utf8(fake, size):
     fake.reply = Reply(body=recorded("overloaded_transformers"), chunk_size=size)
     whole = list(parse_events([recorded("overloaded_transformers")]))
     events = list(CortexClient(make_settings(fake)).run("q"))
-    assert events == whole
+    assert events == [AgentEvent("request_id", {"request_id": "fake-req-0001"}), *whole]
     assert fake.pieces_sent > 1
 
 
@@ -136,14 +137,14 @@ def test_cortex009_events_arrive_before_the_stream_ends(fake):
 def test_cortex010_unknown_events_are_ignored(fake):
     fake.reply = Reply(body=recorded("unknown_events"), chunk_size=5)
     names = [e.event for e in CortexClient(make_settings(fake)).run("q")]
-    assert names == ["response.status", "response.text.delta", "response.text.annotation",
+    assert names == ["request_id", "response.status", "response.text.delta", "response.text.annotation",
                      "response.tool_result.analyst.delta", "metadata", "response"]
 
 
 def test_cortex011_error_event_mid_stream_is_surfaced(fake):
     fake.reply = Reply(body=recorded("error_midstream"), split_events=True)
     events = list(CortexClient(make_settings(fake)).run("q"))
-    assert [e.event for e in events] == ["response.status", "response.text.delta", "error"]
+    assert [e.event for e in events] == ["request_id", "response.status", "response.text.delta", "error"]
     err = events[-1].data
     assert err["message"] == "The warehouse FLUX_WH is suspended and cannot resume."
     assert err["code"] == "399504" and err["request_id"] == "req-from-cortex-77"
@@ -180,7 +181,7 @@ def test_cortex013_read_timeout(fake):
     with pytest.raises(CortexError, match="read timeout"):
         for ev in client.run("q"):
             got.append(ev)
-    assert [e.event for e in got] == ["response.status"]
+    assert [e.event for e in got] == ["request_id", "response.status"]
     assert time.monotonic() - start < 2.5
 
 

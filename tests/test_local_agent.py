@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import datetime
 
 import pytest
@@ -97,11 +98,18 @@ def fmt(x, d=0):
 
 
 # -- protocol ---------------------------------------------------------------------------------------
+def new_thread(agent, operator: str = "") -> str:
+    thread_id = str(uuid.uuid4().int % 10**15)
+    agent.chat.create_thread(thread_id, operator=operator, agent="local")
+    return thread_id
+
+
 def test_agent001_events_in_the_documented_order(agent):
-    a = ask(agent, "How many customers are out right now?")
+    a = ask(agent, "How many customers are out right now?", thread_id=new_thread(agent), parent_message_id=0)
     head = a.names[: a.names.index("response.text.delta")]
-    assert head == ["response.status", "response.status", "response.tool_use", "response.tool_result",
-                    "response.table", "response.chart"]
+    assert head == ["request_id", "response.status", "metadata", "response.status", "response.tool_use",
+                    "response.tool_result", "response.table", "response.chart"]
+    assert a.events[2].data["role"] == "user" and isinstance(a.events[2].data["message_id"], int)
     statuses = [e.data["status"] for e in a.events if e.event == "response.status"]
     assert statuses == ["planning", "executing_tool"]
     tail = a.names[a.names.index("response.text.delta"):]
@@ -109,9 +117,13 @@ def test_agent001_events_in_the_documented_order(agent):
     assert tail[-2:] == ["metadata", "response"]
     final = a.events[-1].data
     assert final["role"] == "assistant" and final["content"][-1]["text"] == a.text
-    assert isinstance(a.events[-2].data["message_id"], int)
+    assert a.events[-2].data["role"] == "assistant"
+    assert a.events[-2].data["message_id"] > a.events[2].data["message_id"]
     assert "SELECT" in a.tool["sql"] and a.tool["verified_query_used"] == "customers_out_now"
     assert a.chart["$schema"].endswith("vega-lite/v5.json") and a.chart["data"]["values"]
+    # without a thread there is nothing to number: no metadata, the same answer
+    loose = ask(agent, "How many customers are out right now?")
+    assert "metadata" not in loose.names and loose.text == a.text and loose.names[0] == "request_id"
 
 
 # -- one test per supported question ----------------------------------------------------------------
@@ -424,16 +436,68 @@ def test_agent029_parameter_extraction():
     assert P.customer_name("outage history for customer Jane Doe") == "Jane Doe"
 
 
-def test_agent030_follow_up_keeps_the_thread(settings, pg_pool, wh_pool, tmp_path):
-    s = settings.model_copy(update={"cache_type": "filesystem", "cache_dir": tmp_path})
-    agent = LocalAgent(s, pg_pool=pg_pool, warehouse_pool=wh_pool)
-    first = ask(agent, "outages by cause this month", thread_id=4711, parent_message_id=0)
-    message_id = first.events[-2].data["message_id"]
-    follow = ask(agent, "and last month?", thread_id=4711, parent_message_id=message_id)
+def _assistant_id(answer) -> int:
+    return next(e.data["message_id"] for e in answer.events if e.event == "metadata" and e.data["role"] == "assistant")
+
+
+def test_agent030_follow_up_keeps_the_thread(agent):
+    thread = new_thread(agent)
+    first = ask(agent, "outages by cause this month", thread_id=thread, parent_message_id=0)
+    message_id = _assistant_id(first)
+    follow = ask(agent, "and last month?", thread_id=thread, parent_message_id=message_id)
     assert follow.tool["verified_query_used"] == "outages_by_cause"
     assert follow.tool["params"]["date_from"].startswith("2026-06-01")
-    other_thread = ask(agent, "and last month?", thread_id=999, parent_message_id=0)
+    other_thread = ask(agent, "and last month?", thread_id=new_thread(agent), parent_message_id=0)
     assert other_thread.tool is None
+    # the thread is in Postgres: a fresh agent (another gunicorn worker) continues it just the same
+    other_worker = LocalAgent(agent.settings, pg_pool=agent.pg_pool, warehouse_pool=agent.warehouse_pool)
+    again = ask(other_worker, "and last month?", thread_id=thread, parent_message_id=message_id)
+    assert again.tool["params"] == follow.tool["params"]
+    stored = agent.chat.messages(thread)
+    assert [m["role"] for m in stored] == ["user", "assistant"] * 3
+    assert stored[0]["text"] == "outages by cause this month" and stored[1]["text"] == first.text
+    assert stored[1]["parent_message_id"] == stored[0]["message_id"]
+    assert stored[2]["parent_message_id"] == message_id
+    assert stored[1]["plan"]["intent"] == "outages_by_cause"
+
+
+def test_agent032_two_turn_feeders_then_those_serving_many_customers(agent, pg_pool):
+    """The second question only makes sense after the first: "those" are the feeders above 80%."""
+    thread = new_thread(agent)
+    first = ask(agent, "Which feeders are above 80%?", thread_id=thread, parent_message_id=0)
+    assert first.tool["verified_query_used"] == "feeders_above_threshold"
+    assert first.tool["params"] == {"threshold": 80.0, "min_customers": None}
+    above = pg_one(pg_pool, "SELECT count(*) FROM flux.circuit_status_realtime WHERE load_percent > 80")[0]
+    assert len(first.rows) == above > 0
+    second = ask(agent, "Which of those serve more than 500 customers?", thread_id=thread,
+                 parent_message_id=_assistant_id(first))
+    assert second.tool["verified_query_used"] == "feeders_above_threshold"
+    assert second.tool["params"] == {"threshold": 80.0, "min_customers": 500}
+    expected = pg_one(pg_pool, "SELECT count(*) FROM flux.circuit_status_realtime "
+                               "WHERE load_percent > 80 AND customers_served > 500")[0]
+    assert len(second.rows) == expected
+    assert {r["circuit_id"] for r in second.rows} <= {r["circuit_id"] for r in first.rows}
+    assert all(r["customers_served"] > 500 and r["load_percent"] > 80 for r in second.rows)
+    if expected:
+        assert second.text.startswith(f"{expected:,} feeder") and "serving more than 500 customers" in second.text
+    else:  # the small test grid's feeders are small
+        assert second.text == "No feeder serving more than 500 customers is loaded above 80% right now."
+    # a branch from the same first answer, with a count that splits this grid's hot feeders
+    served = sorted(r["customers_served"] for r in first.rows)
+    cut = served[len(served) // 2] - 1
+    branch = ask(agent, f"Which of those serve more than {cut} customers?", thread_id=thread,
+                 parent_message_id=_assistant_id(first))
+    want = {r["circuit_id"] for r in first.rows if r["customers_served"] > cut}
+    assert 0 < len(want) < len(first.rows)
+    assert {r["circuit_id"] for r in branch.rows} == want
+    assert branch.text.startswith(f"{len(want)} feeders serving more than {cut} customers are loaded above 80%")
+    # asked on its own, the same words have no feeders to narrow: it does not guess
+    alone = ask(agent, "Which of those serve more than 500 customers?", thread_id=new_thread(agent), parent_message_id=0)
+    assert alone.tool is None
+    # and the warehouse answers the same follow-up with the same rows (the Cortex semantic view's SQL)
+    sql_wh = agent._warehouse_sql(agent.plan("Which feeders are above 80%?").intent)
+    wh = agent._warehouse(sql_wh, {"threshold": 80.0, "min_customers": 500}, 1000)
+    assert sorted(r["circuit_id"] for r in wh.rows) == sorted(r["circuit_id"] for r in second.rows)
 
 
 def test_agent031_live_questions_fall_back_to_the_warehouse_when_postgres_is_down(settings, wh_pool, pg_pool):

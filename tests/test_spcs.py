@@ -218,7 +218,13 @@ FALLBACK_FORMS: list[tuple[str, re.Pattern]] = [
             "CALL SYSTEM$CREATE_SEMANTIC_VIEW_FROM_YAML",
             r"^CALL\s+SYSTEM\$CREATE_SEMANTIC_VIEW_FROM_YAML\(\s*'[\w.]+'\s*,\s*\$\$(?P<yaml>.*)\$\$\s*(,\s*(TRUE|FALSE)\s*)?\)$",
         ),
-        ("CREATE AGENT", rf"^CREATE\s+{_FORM}AGENT\s+{_INE}{_NAME}(\s+COMMENT\s*=\s*'[^']*')?(\s+PROFILE\s*=\s*'[^']*')?\s+FROM\s+SPECIFICATION\s+\$\$.*\$\$$"),
+        ("CREATE AGENT", rf"^CREATE\s+{_FORM}AGENT\s+{_INE}{_NAME}(\s+COMMENT\s*=\s*'[^']*')?(\s+PROFILE\s*=\s*'[^']*')?\s+FROM\s+SPECIFICATION\s+\$\$(?P<yaml>.*)\$\$$"),
+        (
+            "CREATE CORTEX SEARCH SERVICE",
+            rf"^CREATE\s+{_FORM}CORTEX\s+SEARCH\s+SERVICE\s+{_INE}{_NAME}\s+ON\s+\w+(\s+ATTRIBUTES\s+\w+(\s*,\s*\w+)*)?"
+            r"\s+WAREHOUSE\s*=\s*\w+\s+TARGET_LAG\s*=\s*'\d+\s+(seconds?|minutes?|hours?|days?)'"
+            r"(\s+EMBEDDING_MODEL\s*=\s*'[\w.-]+')?(\s+COMMENT\s*=\s*'[^']*')?\s+AS\s*\((?P<query>\s*SELECT\b.*)\)$",
+        ),
     ]
 ]
 
@@ -277,6 +283,14 @@ def check_statement(statement: str) -> tuple[str, str | None]:
                     return f"fallback:{name}", "the $$ body is not a YAML mapping"
             except yaml.YAMLError as exc:
                 return f"fallback:{name}", f"the $$ body is not YAML: {exc}"
+        query = m.groupdict().get("query")
+        if query is not None:
+            try:
+                parsed_query = sqlglot.parse_one(query, read="snowflake")
+            except (ParseError, TokenError) as exc:
+                return f"fallback:{name}", f"the source query does not parse: {exc}"
+            if not isinstance(parsed_query, exp.Select):
+                return f"fallback:{name}", "the source query is not a SELECT"
         body = m.groupdict().get("body")
         if body:
             inner = body.strip()
@@ -329,6 +343,9 @@ def test_spcs010_sql_parses_with_sqlglot_snowflake(path):
         "CREATE TABLE T (A INT",  # sqlglot raises
         "CREATE TASK T SCHEDULE = '5 MINUTE' AS EXECUTE IMMEDIATE $$ BEGIN DROP SERVICE IF EXISTS X; CREATE FROBNICATOR Y; END; $$",
         "GRANT SELECT ON TABLE A.B TO",
+        "CREATE CORTEX SEARCH SERVICE S ON T WAREHOUSE = W AS (SELECT T FROM X)",  # no TARGET_LAG
+        "CREATE CORTEX SEARCH SERVICE S ON T WAREHOUSE = W TARGET_LAG = '1 hour' AS (SELECT T FROM)",
+        "CREATE AGENT A FROM SPECIFICATION $$ tools: [oops $$",
     ],
 )
 def test_spcs011_sql_check_rejects_malformed(statement):
@@ -808,3 +825,53 @@ def test_spcs023_sync_job_runs_a_real_module():
     assert probe.returncode == 2 and "unknown tables" in probe.stderr, probe.stderr[-500:]
     # ... and its package is one the Dockerfile copies.
     assert f"COPY --chown=root:root {command[2].split('.')[0]}/ " in _dockerfile()
+
+
+def test_spcs050_warehouse_sql_creates_customer_search_and_a_two_tool_agent():
+    """The generated file deploy.sh runs (06_warehouse.sql) creates the original's Customer 360
+    search service, grants it to the service role, and gives the agent the search tool beside
+    the analyst, each tool with its resources."""
+    from data.agent.deploy_sql import OUTPUT, SEARCH_ATTRIBUTES, render
+
+    text = render()
+    assert OUTPUT.read_text() == text
+    assert "semantic_view.sql" in (SPCS / "sql" / "06_warehouse.sql").read_text()
+    statements = _split(text)
+    kinds = [check_statement(s) for s in statements]
+    assert all(problem is None for _, problem in kinds), kinds
+    search = [s for s in statements if s.lstrip().upper().startswith("CREATE OR REPLACE CORTEX SEARCH SERVICE")]
+    assert len(search) == 1
+    flat = " ".join(search[0].split())
+    assert flat.startswith("CREATE OR REPLACE CORTEX SEARCH SERVICE FLUX.PRODUCTION.CUSTOMER_SEARCH_SERVICE ON SEARCH_TEXT")
+    assert f"ATTRIBUTES {', '.join(SEARCH_ATTRIBUTES)}" in flat
+    for attr in ("CUSTOMER_ID", "PRIMARY_METER_ID", "CITY", "SEGMENT"):
+        assert attr in SEARCH_ATTRIBUTES
+    for clause in ("WAREHOUSE = FLUX_WH", "TARGET_LAG = '1 hour'", "EMBEDDING_MODEL = 'snowflake-arctic-embed-l-v2.0'",
+                   "FROM FLUX.PRODUCTION.CUSTOMERS_MASTER_DATA"):
+        assert clause in flat
+    query = sqlglot.parse_one(flat[flat.index(" AS (") + 5:-1], read="snowflake")
+    selected = {e.alias_or_name.upper() for e in query.expressions}
+    assert {"SEARCH_TEXT", "FULL_NAME", "SERVICE_ADDRESS", *SEARCH_ATTRIBUTES} <= selected
+    # the service exists before the agent that names it
+    order = [" ".join(s.split())[:40] for s in statements]
+    agent_at = next(i for i, s in enumerate(order) if s.startswith("CREATE OR REPLACE AGENT"))
+    assert statements.index(search[0]) < agent_at
+    spec = yaml.safe_load(re.search(r"FROM SPECIFICATION\s+\$\$(.*)\$\$", statements[agent_at], re.S).group(1))
+    tools = {t["tool_spec"]["name"]: t["tool_spec"]["type"] for t in spec["tools"]}
+    assert tools == {"grid_analyst": "cortex_analyst_text_to_sql", "customer_search": "cortex_search"}
+    assert set(spec["tool_resources"]) == set(tools)
+    assert spec["tool_resources"]["customer_search"] == {
+        "search_service": "FLUX.PRODUCTION.CUSTOMER_SEARCH_SERVICE", "id_column": "CUSTOMER_ID",
+        "title_column": "FULL_NAME", "max_results": 10}
+    assert spec["tool_resources"]["grid_analyst"]["semantic_view"] == "FLUX.PRODUCTION.FLUX_GRID"
+    grants = [" ".join(s.split()) for s in statements if s.lstrip().upper().startswith("GRANT")]
+    assert "GRANT USAGE ON CORTEX SEARCH SERVICE FLUX.PRODUCTION.CUSTOMER_SEARCH_SERVICE TO ROLE FLUX_SERVICE" in grants
+    assert "GRANT USAGE ON AGENT FLUX.PRODUCTION.FLUX_GRID_AGENT TO ROLE FLUX_SERVICE" in grants
+    # another database / warehouse renders every name through
+    other = render(database="OPS", schema="GRID", warehouse="OPS_WH")
+    assert "CORTEX SEARCH SERVICE OPS.GRID.CUSTOMER_SEARCH_SERVICE" in other and "WAREHOUSE = OPS_WH" in other
+    assert "search_service: OPS.GRID.CUSTOMER_SEARCH_SERVICE" in other
+    # deploy.sh uploads the file, runs 06, and checks that the service exists
+    script = (SPCS / "deploy.sh").read_text()
+    assert 'for f in data/sql/warehouse/*.sql' in script and "sql_file spcs/sql/06_warehouse.sql" in script
+    assert "SHOW CORTEX SEARCH SERVICES LIKE 'CUSTOMER_SEARCH_SERVICE' IN SCHEMA FLUX.PRODUCTION" in script

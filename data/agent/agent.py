@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
@@ -19,6 +19,7 @@ from data.agent.intents import BY_NAME, INTENTS, Context, Intent
 from data.agent.search import search_customers, search_sql
 from data.agent.semantic import SemanticModel, load
 from data.agent.sqlexec import Result, agent_query, run_postgres, run_warehouse
+from data.chat_store import ChatStore, ChatStoreUnavailable
 from data.cortex import AgentEvent
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ _WRITE_REQUEST = re.compile(
     re.I,
 )
 MIN_SCORE = 4.0
+# "Which of those ...": the question narrows the previous answer rather than asking a new one.
+_REFERS_BACK = re.compile(r"\b(those|these|them|they|of which|that list|the same)\b", re.I)
 
 
 @dataclass
@@ -39,38 +42,43 @@ class Plan:
     params: P.Params
 
 
-class ThreadMemory:
-    """The last answered intent per thread, so "and last week?" can follow up. Kept in a cache
-    backend shared by every worker (a directory on the node), never in a process global."""
+@dataclass
+class Turn:
+    """One question in a thread: the ids it is stored under and what the earlier turns asked."""
 
-    def __init__(self, settings: Settings):
-        if settings.cache_type == "null":
-            self._cache = None
-        else:
-            from cachelib import FileSystemCache
+    request_id: str
+    thread_id: str | None = None
+    user_message_id: int | None = None
+    previous: dict | None = None  # the plan of the answer this question continues
+    plan: dict | None = field(default=None)
 
-            self._cache = FileSystemCache(str(settings.cache_directory / "agent-threads"), threshold=5000,
-                                          default_timeout=3600)
 
-    def get(self, thread_id) -> dict | None:
-        if self._cache is None or thread_id in (None, "", 0):
-            return None
-        return self._cache.get(f"t{thread_id}")
+def plan_json(plan: "Plan") -> dict:
+    ex = plan.params
+    dr = ex.date_range
+    return {"intent": plan.intent.name, "ids": dict(ex.ids), "threshold": ex.threshold,
+            "customer_name": ex.customer_name, "min_customers": ex.min_customers,
+            "date_range": [dr.start.isoformat(), dr.end.isoformat(), dr.label] if dr else None}
 
-    def set(self, thread_id, value: dict) -> None:
-        if self._cache is not None and thread_id not in (None, "", 0):
-            self._cache.set(f"t{thread_id}", value)
+
+def plan_params(data: dict) -> P.Params:
+    dr = data.get("date_range")
+    return P.Params(ids=dict(data.get("ids") or {}), threshold=data.get("threshold"),
+                    customer_name=data.get("customer_name"), min_customers=data.get("min_customers"),
+                    date_range=P.DateRange(datetime.fromisoformat(dr[0]), datetime.fromisoformat(dr[1]), dr[2]) if dr else None)
 
 
 class LocalAgent:
     def __init__(self, settings: Settings, *, pg_pool=None, warehouse_pool=None,
-                 model: SemanticModel | None = None, sleep: Callable[[float], None] = time.sleep):
+                 model: SemanticModel | None = None, sleep: Callable[[float], None] = time.sleep,
+                 chat: ChatStore | None = None):
         self.settings = settings
         self.pg_pool = pg_pool
         self.warehouse_pool = warehouse_pool
         self.model = model or load()
         self.sleep = sleep
-        self.memory = ThreadMemory(settings)
+        # Threads live in Postgres (flux_chat), shared by every worker; none without a cache.
+        self.chat = chat if chat is not None else (ChatStore(pg_pool) if pg_pool is not None else None)
         self._clock: tuple[float, datetime] | None = None
 
     # -- the data's clock ----------------------------------------------------------------------
@@ -93,7 +101,9 @@ class LocalAgent:
         return now
 
     # -- planning ------------------------------------------------------------------------------
-    def plan(self, question: str, thread_id=None) -> Plan | None:
+    def plan(self, question: str, previous: dict | None = None) -> Plan | None:
+        """The verified query a question asks for; ``previous`` is the plan of the answer it
+        follows up (from the thread), whose parameters it keeps unless it names new ones."""
         found = matcher.concepts(question, self.model)
         extracted = P.extract(question, self.now())
         best: tuple[float, Intent] | None = None
@@ -104,39 +114,64 @@ class LocalAgent:
             s += sum(1.5 for need in intent.needs if _has(extracted, need))
             if best is None or s > best[0]:
                 best = (s, intent)
-        if best and best[0] >= MIN_SCORE:
-            return Plan(best[1], extracted)
-        previous = self.memory.get(thread_id)
-        if previous and not extracted.is_empty() and previous.get("intent") in BY_NAME:
-            merged = P.Params(**{**previous.get("params_obj", {})})
+        follow_up = previous is not None and previous.get("intent") in BY_NAME and not extracted.is_empty()
+        if follow_up and (_REFERS_BACK.search(question) or best is None or best[0] < MIN_SCORE):
+            merged = plan_params(previous)
             merged.ids.update(extracted.ids)
             merged.date_range = extracted.date_range or merged.date_range
             merged.threshold = extracted.threshold if extracted.threshold is not None else merged.threshold
             merged.customer_name = extracted.customer_name or merged.customer_name
-            return Plan(BY_NAME[previous["intent"]], merged)
-        return None
+            if extracted.min_customers is not None:
+                merged.min_customers = extracted.min_customers
+            chosen = Plan(BY_NAME[previous["intent"]], merged)
+        elif best and best[0] >= MIN_SCORE:
+            chosen = Plan(best[1], extracted)
+        else:
+            return None
+        if chosen.params.min_customers is not None and "min_customers" not in chosen.intent.refinements:
+            return None  # it cannot narrow by customers served: say so rather than ignore it
+        return chosen
 
     # -- the stream ------------------------------------------------------------------------------
     def run(self, query: str, *, thread_id=None, parent_message_id=None) -> Iterator[AgentEvent]:
+        turn = Turn(request_id=str(uuid.uuid4()))
+        yield AgentEvent("request_id", {"request_id": turn.request_id})
         yield AgentEvent("response.status", {"status": "planning", "message": "Planning the next steps"})
+        if thread_id is not None and self.chat is not None:
+            # The thread as Cortex keeps it: the question is a message under its parent answer,
+            # and the answers before it (that branch only) are the context it is read in.
+            turn.thread_id = str(thread_id)
+            parent = int(parent_message_id or 0)
+            try:
+                if parent:
+                    earlier = [m for m in self.chat.chain(turn.thread_id, parent) if m["role"] == "assistant" and m["plan"]]
+                    turn.previous = earlier[-1]["plan"] if earlier else None
+                turn.user_message_id = self.chat.add_message(turn.thread_id, role="user", text=query,
+                                                             parent_message_id=parent, request_id=turn.request_id)
+            except ChatStoreUnavailable:
+                yield AgentEvent("error", {"code": "thread_unavailable", "request_id": turn.request_id,
+                                           "message": "The conversation could not be saved; please try again."})
+                return
+            yield AgentEvent("metadata", {"role": "user", "message_id": turn.user_message_id})
         content: list[dict] = []
         if _WRITE_REQUEST.search(query):
             text = ("I can only read grid data; I never change, drop or delete anything. "
                     "Try one of the suggested questions instead.")
-            yield from self._finish(text, content, suggestions=True)
+            yield from self._finish(text, content, turn, suggestions=True)
             return
-        plan = self.plan(query, thread_id)
+        plan = self.plan(query, turn.previous)
         if plan is None:
             if _looks_like_search(query, self.model):
-                yield from self._search_answer(query, content)
+                yield from self._search_answer(query, content, turn)
                 return
             text = ("I can't answer that from the grid data I know about, and I won't guess a number. "
                     "I can answer questions like these:")
-            yield from self._finish(text, content, suggestions=True)
+            yield from self._finish(text, content, turn, suggestions=True)
             return
-        yield from self._answer(query, plan, content, thread_id)
+        turn.plan = plan_json(plan)
+        yield from self._answer(query, plan, content, turn)
 
-    def _answer(self, query: str, plan: Plan, content: list[dict], thread_id) -> Iterator[AgentEvent]:
+    def _answer(self, query: str, plan: Plan, content: list[dict], turn: Turn) -> Iterator[AgentEvent]:
         intent, ex = plan.intent, plan.params
         yield AgentEvent("response.status", {"status": "executing_tool", "message": "Running the grid analyst"})
         bound, labels = self._bind(intent, ex)
@@ -156,7 +191,7 @@ class LocalAgent:
             ask = {"customer": "Which customer? Give a name, an account id (CUST-...) or a meter id.",
                    "transformer_id": "Which transformer? Give its id, for example XFMR-000123.",
                    "crew_id": "Which crew? Give its id, for example CREW-001."}[missing[0]]
-            yield from self._finish(ask, content, elicitation=True)
+            yield from self._finish(ask, content, turn, elicitation=True)
             return
         sql_wh = self._warehouse_sql(intent)
         tid = _tool_id()
@@ -193,13 +228,11 @@ class LocalAgent:
             yield AgentEvent("response.chart", chart)
             content.append({"type": "chart", "chart": chart})
         text = intent.answer(result.rows, Context(bound, labels, result.truncated))
-        self.memory.set(thread_id, {"intent": intent.name, "params_obj": {
-            "ids": ex.ids, "date_range": ex.date_range, "threshold": ex.threshold, "customer_name": ex.customer_name}})
-        yield from self._finish(text, content)
+        yield from self._finish(text, content, turn)
 
-    def _search_answer(self, query: str, content: list[dict]) -> Iterator[AgentEvent]:
+    def _search_answer(self, query: str, content: list[dict], turn: Turn) -> Iterator[AgentEvent]:
         if self.pg_pool is None:
-            yield from self._finish("Customer search needs the operational cache, which is not configured.", content)
+            yield from self._finish("Customer search needs the operational cache, which is not configured.", content, turn)
             return
         yield AgentEvent("response.status", {"status": "executing_tool", "message": "Searching customers"})
         ex = P.extract(query, self.now())
@@ -224,9 +257,9 @@ class LocalAgent:
                     f"meter {top['primary_meter_id']}, {top['service_address']}, {top['city']}.")
         else:
             text = f"No customer matches \"{needle}\"."
-        yield from self._finish(text, content)
+        yield from self._finish(text, content, turn)
 
-    def _finish(self, text: str, content: list[dict], *, suggestions: bool = False,
+    def _finish(self, text: str, content: list[dict], turn: Turn, *, suggestions: bool = False,
                 elicitation: bool = False) -> Iterator[AgentEvent]:
         if suggestions:
             text = text + "\n" + "\n".join(f"- {q}" for q in self.suggestions())
@@ -237,8 +270,17 @@ class LocalAgent:
                 self.sleep(delay)  # paced like a model's tokens, so the panel shows the answer growing
             yield AgentEvent("response.text.delta", {"content_index": idx, "text": piece, "is_elicitation": elicitation})
         content.append({"type": "text", "text": text})
-        message_id = int(time.time() * 1000) % 10**12
-        yield AgentEvent("metadata", {"role": "assistant", "message_id": message_id})
+        if turn.user_message_id is not None:
+            try:
+                message_id = self.chat.add_message(turn.thread_id, role="assistant", text=text,
+                                                   parent_message_id=turn.user_message_id,
+                                                   request_id=turn.request_id, plan=turn.plan)
+            except ChatStoreUnavailable:
+                yield AgentEvent("error", {"code": "thread_unavailable", "request_id": turn.request_id,
+                                           "message": "The answer could not be saved to the conversation; "
+                                                      "ask again to continue it."})
+            else:
+                yield AgentEvent("metadata", {"role": "assistant", "message_id": message_id})
         yield AgentEvent("response", {"role": "assistant", "content": content,
                                       **({"suggestions": self.suggestions()} if suggestions else {})})
 
@@ -256,6 +298,8 @@ class LocalAgent:
             labels["customer"] = f"Customer {bound['customer_id']}"
         for key in intent.optional_ids:
             bound[key] = ex.ids.get(key)
+        for key in intent.refinements:
+            bound[key] = getattr(ex, key)
         where = [ex.ids[k] for k in intent.optional_ids if ex.ids.get(k)]
         labels["where"] = f" on {' '.join(where)}" if where else ""
         if intent.threshold_default is not None:

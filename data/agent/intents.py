@@ -44,6 +44,7 @@ class Intent:
     threshold_default: float | None = None
     date_default: Literal["yesterday", "this_month"] | None = None
     optional_ids: tuple[str, ...] = ()  # ids passed as NULL when the question names none
+    refinements: tuple[str, ...] = ()  # narrowing parameters a follow-up may add (NULL otherwise)
     chart: Chart | None = None
 
 
@@ -225,11 +226,14 @@ def a_peak(rows, ctx):
 
 def a_feeders(rows, ctx):
     t = ctx.labels["threshold"]
+    served = ctx.params.get("min_customers")
+    serving = f" serving more than {n(served)} customers" if served is not None else ""
     if not rows:
-        return f"No feeder is loaded above {t} right now."
+        return f"No feeder{serving} is loaded above {t} right now."
     top = rows[0]
-    return (f"{pl(len(rows), 'feeder')} {are(len(rows))} loaded above {t}. The highest is {top['circuit_id']} at "
-            f"{f1(top['load_percent'])}% ({f2(top['load_mw'])} MW){_more(rows, ctx)}.")
+    return (f"{pl(len(rows), 'feeder')}{serving} {are(len(rows))} loaded above {t}. The highest is {top['circuit_id']} at "
+            f"{f1(top['load_percent'])}% ({f2(top['load_mw'])} MW, {n(top['customers_served'])} customers)"
+            f"{_more(rows, ctx)}.")
 
 
 def a_crew(rows, ctx):
@@ -303,7 +307,9 @@ INTENTS: tuple[Intent, ...] = (
     Intent("feeders_above_threshold", "Feeders above a loading threshold",
            all_of=(("circuit",), ("load", "threshold", "overload")), boost=("threshold", "load"),
            penalty=("outage", "size", "distribution", "transformer"),
-           binds={"load_percent > 80": "load_percent > %(threshold)s"}, store="postgres", threshold_default=80.0,
+           binds={"load_percent > 80": "load_percent > %(threshold)s"
+                  " AND (%(min_customers)s IS NULL OR customers_served > %(min_customers)s)"},
+           store="postgres", threshold_default=80.0, refinements=("min_customers",),
            chart=Chart("bar", "circuit_id", "load_percent"), answer=a_feeders),
     Intent("crew_work_orders", "Work orders of a crew", all_of=(("crew",), ("work_order",)),
            binds={"'CREW-001'": "%(crew_id)s"}, store="postgres", needs=("crew_id",), answer=a_crew),

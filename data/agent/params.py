@@ -29,6 +29,11 @@ _THRESHOLD = re.compile(
     r"(\d+(?:\.\d+)?)\s*(%|percent|pct|mph)?",
     re.I,
 )
+# "serve more than 500 customers": a customer count, never a loading threshold.
+_MIN_CUSTOMERS = re.compile(
+    r"(?:more than|over|above|greater than|at least|exceed(?:s|ing)?|>=?)\s*(\d[\d,]*)\s*(?:customers|accounts|homes|premises)\b",
+    re.I,
+)
 _BARE_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", re.I)
 _LAST_N_DAYS = re.compile(r"\b(?:last|past)\s+(\d{1,3})\s+days?\b", re.I)
 _MONTH_YEAR = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b\.?(?:\s+(\d{4}))?", re.I)
@@ -55,9 +60,11 @@ class Params:
     date_range: DateRange | None = None
     threshold: float | None = None
     customer_name: str | None = None
+    min_customers: int | None = None
 
     def is_empty(self) -> bool:
-        return not (self.ids or self.date_range or self.threshold is not None or self.customer_name)
+        return not (self.ids or self.date_range or self.threshold is not None or self.customer_name
+                    or self.min_customers is not None)
 
 
 def extract(question: str, now: datetime) -> Params:
@@ -68,6 +75,10 @@ def extract(question: str, now: datetime) -> Params:
         if m:
             p.ids[name] = m.group(0).upper()
             rest = rest[: m.start()] + " " + rest[m.end():]
+    m = _MIN_CUSTOMERS.search(rest)
+    if m:
+        p.min_customers = int(m.group(1).replace(",", ""))
+        rest = rest[: m.start()] + " " + rest[m.end():]
     p.date_range = date_range(rest, now)
     p.threshold = threshold(rest)
     p.customer_name = customer_name(rest)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 QUERY_DIR = Path(__file__).resolve().parent
 _NAME = re.compile(r"^[a-z0-9_]+$")
-STORES = ("postgres", "warehouse")
+STORES = ("postgres", "warehouse", "chat")  # chat: the app's own rows (flux_chat)
 
 
 @lru_cache(maxsize=None)
