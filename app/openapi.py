@@ -242,6 +242,8 @@ def err(description: str) -> dict:
 
 def get(summary: str, schema: dict, params: list[dict] | None = None, *, tag: str, extra: dict | None = None) -> dict:
     responses = {"200": ok(schema), "400": err("bad or unknown parameter"), "503": err("no store could answer")}
+    if tag.startswith("operational"):
+        responses["504"] = err("the query ran into Postgres's statement timeout (this request only)")
     responses.update(extra or {})
     return {"get": {"summary": summary, "tags": [tag], "parameters": params or [], "responses": responses}}
 

@@ -316,3 +316,52 @@ def test_repo009_json_rows_read_as_a_list_of_rows():
     copy = pickle.loads(pickle.dumps(rows))
     assert copy == rows and copy.body == rows.body and len(copy) == 2
     assert JsonRows.join([]).body == b"[]"
+
+
+def test_repo010_a_statement_timeout_fails_that_read_alone_and_never_opens_the_breaker(loaded_stores):
+    """A read that runs into the statement timeout (here: blocked by a lock an admin holds) is a
+    ReadTimedOut for that request, answered 504 by the API; the breaker stays closed and the
+    next read comes from Postgres. Only what says the server is unreachable opens it."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    from app import create_app
+    from data.connections import pg_admin
+    from data.models import ReadTimedOut
+    from data.repository import postgres_is_down
+
+    settings = loaded_stores.model_copy(update={"pg_statement_timeout_ms": 300, "cache_type": "null"})
+    app = create_app(settings)
+    repo = app.server.extensions["flux_repository"]
+    client = app.server.test_client()
+    try:
+        repo.postgres.pool.wait(timeout=10)
+        assert repo.crews().provenance.backend == "postgres"
+        with pg_admin(settings) as admin:
+            admin.execute("LOCK TABLE flux.crews IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            with pytest.raises(ReadTimedOut):
+                repo.crews(status="available")
+            assert time.monotonic() - started < 3
+            resp = client.get("/api/crews?status=dispatched")
+            assert resp.status_code == 504, resp.get_data(as_text=True)
+            body = resp.get_json()
+            assert body["error"] == "query_timeout" and "ms" in body["message"]
+            assert repo.breaker.state == "closed"
+            admin.rollback()
+        after = repo.crews(status="on_site")
+        assert after.provenance.backend == "postgres" and after.provenance.fallback_reason is None
+        assert client.get("/api/crews").headers["X-Flux-Backend"] == "postgres"
+    finally:
+        repo.close()
+    # what counts as "Postgres is down", and what does not
+    assert postgres_is_down(PoolTimeout("no connection in 0.5 s"))
+    assert postgres_is_down(psycopg.OperationalError("server closed the connection unexpectedly"))
+    assert postgres_is_down(psycopg.errors.AdminShutdown("terminating connection due to administrator command"))
+    assert postgres_is_down(psycopg.errors.CannotConnectNow("the database system is starting up"))
+    assert postgres_is_down(psycopg.errors.TooManyConnections("too many clients"))
+    assert postgres_is_down(psycopg.errors.ConnectionFailure("connection failure"))
+    assert not postgres_is_down(psycopg.errors.QueryCanceled("canceling statement due to statement timeout"))
+    assert not postgres_is_down(psycopg.errors.LockNotAvailable("could not obtain lock"))
+    assert not postgres_is_down(psycopg.errors.UndefinedTable("relation does not exist"))
+    assert not postgres_is_down(psycopg.errors.DivisionByZero("division by zero"))
