@@ -46,9 +46,17 @@ def parse_args(args: Mapping[str, Any], spec: Mapping[str, Parser], defaults: Ma
 
 
 def ident(raw: str) -> str:
-    if not IDENT.match(raw):
+    if not IDENT.fullmatch(raw):  # match(): "$" also matches before a final newline
         raise ValidationError("expected an id of letters, digits, '-' or '_' (at most 64)")
     return raw
+
+
+def ident_value(value: Any) -> str:
+    """An id that arrived as JSON (a Dash store, a grid row, a map click): the same rule as in a
+    query string, and a string at all (not a number, a dict, a list)."""
+    if not isinstance(value, str):
+        raise ValidationError("expected an id of letters, digits, '-' or '_' (at most 64)")
+    return ident(value)
 
 
 def one_of(*allowed: str) -> Parser:
