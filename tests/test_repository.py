@@ -400,3 +400,32 @@ def test_repo011_customer_search_reads_a_bounded_part_of_the_table_for_any_query
     hits = pg.customer_search(q=number, limit=100).data
     assert hits and all(number in h["service_address"].split() for h in hits)
     assert any(h["service_address"] == address for h in pg.customer_search(q=address, limit=7).data)
+
+
+def test_repo012_the_shared_file_cache_keeps_no_entry_count_and_sweeps_expired_entries(tmp_path):
+    """No threshold, so no count file that every new entry and delete rewrites (the load test's
+    profile: a third of the cache's time); expired entries are swept instead, by one worker an
+    interval."""
+    import os
+
+    from cachelib import FileSystemCache
+
+    from app.cache import SWEEP_CLAIM_KEY, cache_config, sweep_expired_entries
+
+    class _Settings:
+        cache_type = "filesystem"
+        cache_directory = tmp_path
+
+    config = cache_config(_Settings())
+    assert config["CACHE_THRESHOLD"] == 0
+    backend = FileSystemCache(str(tmp_path), threshold=config["CACHE_THRESHOLD"])
+    backend.set("flux:v2:assets:old", "x", timeout=1)
+    backend.set("flux:v2:assets:fresh", "y", timeout=600)
+    assert len(os.listdir(tmp_path)) == 2  # no count file beside them
+    time.sleep(2.1)
+    assert sweep_expired_entries(backend)
+    assert backend.get("flux:v2:assets:old") is None and backend.get("flux:v2:assets:fresh") == "y"
+    assert not backend.has("flux:v2:assets:old") and backend.has(SWEEP_CLAIM_KEY)
+    assert not sweep_expired_entries(backend)  # another worker's turn is not taken twice
+    assert sorted(os.listdir(tmp_path)) == sorted(backend._get_filename(k).rsplit(os.sep, 1)[-1]
+                                                  for k in ("flux:v2:assets:fresh", SWEEP_CLAIM_KEY))
