@@ -28,6 +28,7 @@ from data.models import (
     AnalyticsUnavailable,
     JsonRows,
     ReadResult,
+    ReadTimedOut,
     StoreUnavailable,
 )
 from data.repository import (
@@ -343,6 +344,11 @@ def register_api(server: Flask, repository: Repository) -> None:
     @server.errorhandler(StoreUnavailable)
     def _store_down(exc: StoreUnavailable):
         return _error(503, "unavailable", "no store could serve this read; try again shortly")
+
+    @server.errorhandler(ReadTimedOut)
+    def _read_timed_out(exc: ReadTimedOut):
+        return _error(504, "query_timeout", f"{exc}; narrow the request (a longer search text, a smaller area) "
+                      "and try again")
 
     @server.errorhandler(AnalyticsUnavailable)
     def _analytics_down(exc: AnalyticsUnavailable):

@@ -14,6 +14,7 @@ from data.models import (
     PRIORITIES,
     WORK_ORDER_STATUSES,
 )
+from app.validation import BBOX_PATTERN, ID_LIST_PATTERN, ID_PATTERN, SEARCH_LENGTH, SEARCH_PATTERN
 from data.repository import ASSETS_DEFAULT_LIMIT, ASSETS_MAX_LIMIT, WORK_ORDERS_DEFAULT_LIMIT, WORK_ORDERS_MAX_LIMIT
 
 S = {"type": "string"}
@@ -22,7 +23,6 @@ N = {"type": "number"}
 B = {"type": "boolean"}
 TS = {"type": "string", "format": "date-time"}
 D = {"type": "string", "format": "date"}
-ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
 def null(schema: dict) -> dict:
@@ -204,10 +204,11 @@ def path_param(name: str, schema: dict) -> dict:
 
 
 ID = {"type": "string", "pattern": ID_PATTERN}
-ID_LIST = {"type": "string", "description": "comma-separated ids, at most 200",
-           "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(,[A-Za-z0-9][A-Za-z0-9_-]{0,63}){0,199}$"}
-BBOX = {"type": "string", "description": "min_lon,min_lat,max_lon,max_lat (WGS 84)", "example": "-95.5,29.6,-95.2,29.9",
-        "pattern": r"^-?\d{1,3}(\.\d+)?(,-?\d{1,3}(\.\d+)?){3}$"}
+# The validators' own patterns (app/validation.py): the document admits exactly what they do.
+ID_LIST = {"type": "string", "description": "comma-separated ids, at most 200", "pattern": ID_LIST_PATTERN}
+BBOX = {"type": "string", "example": "-95.5,29.6,-95.2,29.9", "pattern": BBOX_PATTERN,
+        "description": "two corners of the viewport, min_lon,min_lat,max_lon,max_lat (WGS 84); "
+                       "in either order, and the same twice for a point or a line"}
 
 
 def enum(values) -> dict:
@@ -242,6 +243,8 @@ def err(description: str) -> dict:
 
 def get(summary: str, schema: dict, params: list[dict] | None = None, *, tag: str, extra: dict | None = None) -> dict:
     responses = {"200": ok(schema), "400": err("bad or unknown parameter"), "503": err("no store could answer")}
+    if tag.startswith("operational"):
+        responses["504"] = err("the query ran into Postgres's statement timeout (this request only)")
     responses.update(extra or {})
     return {"get": {"summary": summary, "tags": [tag], "parameters": params or [], "responses": responses}}
 
@@ -399,7 +402,8 @@ def document() -> dict[str, Any]:
             "Customer search by id, meter, name, address, city or zip",
             arr(ref("Customer")),
             [
-                {**q("q", {"type": "string", "minLength": 2, "maxLength": 100, "pattern": "^[^\\u0000-\\u001f]*$"}, "search text"), "required": True},
+                {**q("q", {"type": "string", "minLength": SEARCH_LENGTH[0], "maxLength": SEARCH_LENGTH[1],
+                            "pattern": SEARCH_PATTERN}, "search text; runs of spaces count as one"), "required": True},
                 limit(20, 100),
             ],
             tag=op,

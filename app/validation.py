@@ -1,5 +1,9 @@
 """Query-string validation for the REST API: every parameter is parsed against a fixed spec;
-anything unknown or malformed is a ValidationError, which the API answers with 400 JSON."""
+anything unknown or malformed is a ValidationError, which the API answers with 400 JSON.
+
+Each rule accepts exactly what app/openapi.py's schema for it admits (schemathesis checks both
+ways in tests/test_badinput.py): the patterns below are that document's, digits are ASCII
+(Python's \\d and float() also take other scripts' digits), nothing is trimmed or re-cased."""
 
 from __future__ import annotations
 
@@ -10,7 +14,20 @@ from typing import Any, Callable, Mapping
 from data.models import BBox
 
 Parser = Callable[[str], Any]
-IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+ID_LIST_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(,[A-Za-z0-9][A-Za-z0-9_-]{0,63}){0,199}$"
+# -180..180 and -90..90, any number of decimals
+_LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]+)?)"
+_LAT = r"-?(90(\.0+)?|[0-8]?[0-9](\.[0-9]+)?)"
+BBOX_PATTERN = rf"^{_LON},{_LAT},{_LON},{_LAT}$"
+# JSON's number grammar
+NUMBER_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+INTEGER_PATTERN = r"^-?[0-9]{1,4000}$"
+# no control character, at least two that are not spaces; and 2 to 100 characters (the schema's
+# minLength/maxLength: code points, where a pattern's {2,100} would count UTF-16 units in ECMA)
+SEARCH_PATTERN = r"^[ ]*[^\u0000-\u001f ][ ]*[^\u0000-\u001f ][^\u0000-\u001f]*$"  # no lookahead: slow to generate
+SEARCH_LENGTH = (2, 100)
+IDENT = re.compile(ID_PATTERN)
 MAX_ID_LIST = 200
 MAX_PARAM_CHARS = 20_000
 
@@ -46,29 +63,36 @@ def parse_args(args: Mapping[str, Any], spec: Mapping[str, Parser], defaults: Ma
 
 
 def ident(raw: str) -> str:
-    if not IDENT.match(raw):
+    if not IDENT.fullmatch(raw):  # match(): "$" also matches before a final newline
         raise ValidationError("expected an id of letters, digits, '-' or '_' (at most 64)")
     return raw
 
 
+def ident_value(value: Any) -> str:
+    """An id that arrived as JSON (a Dash store, a grid row, a map click): the same rule as in a
+    query string, and a string at all (not a number, a dict, a list)."""
+    if not isinstance(value, str):
+        raise ValidationError("expected an id of letters, digits, '-' or '_' (at most 64)")
+    return ident(value)
+
+
 def one_of(*allowed: str) -> Parser:
     def parse(raw: str) -> str:
-        value = raw.lower()
-        if value not in allowed:
+        if raw not in allowed:
             raise ValidationError(f"expected one of {', '.join(allowed)}")
-        return value
+        return raw
 
     return parse
 
 
 def id_list(max_items: int = MAX_ID_LIST) -> Parser:
     def parse(raw: str) -> list[str]:
-        items = [p.strip() for p in raw.split(",") if p.strip()]
-        if not items:
-            raise ValidationError("expected a comma-separated list of ids")
+        items = raw.split(",")
         if len(items) > max_items:
             raise ValidationError(f"at most {max_items} ids")
-        return sorted({ident(p) for p in items})
+        if not all(IDENT.fullmatch(p) for p in items):
+            raise ValidationError("expected a comma-separated list of ids (letters, digits, '-' or '_'), no spaces")
+        return sorted(set(items))
 
     return parse
 
@@ -78,7 +102,7 @@ def integer(minimum: int, maximum: int) -> Parser:
 
     def parse(raw: str) -> int:
         # any length: the schema promises that large values are clamped (int() caps digits)
-        if not re.fullmatch(r"[+-]?\d{1,4000}", raw.strip()):
+        if not re.fullmatch(INTEGER_PATTERN, raw):
             raise ValidationError("expected an integer")
         value = int(raw)
         if value < minimum:
@@ -90,10 +114,9 @@ def integer(minimum: int, maximum: int) -> Parser:
 
 def number(minimum: float, maximum: float) -> Parser:
     def parse(raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValidationError("expected a number") from None
+        if not re.fullmatch(NUMBER_PATTERN, raw):
+            raise ValidationError("expected a number")
+        value = float(raw)
         if not math.isfinite(value) or not minimum <= value <= maximum:
             raise ValidationError(f"expected a number from {minimum:g} to {maximum:g}")
         return value
@@ -102,26 +125,18 @@ def number(minimum: float, maximum: float) -> Parser:
 
 
 def bbox(raw: str) -> BBox:
-    """``min_lon,min_lat,max_lon,max_lat`` in degrees (WGS 84)."""
-    parts = raw.split(",")
-    if len(parts) != 4:
-        raise ValidationError("expected min_lon,min_lat,max_lon,max_lat")
-    try:
-        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
-    except ValueError:
-        raise ValidationError("expected four numbers") from None
-    values = (min_lon, min_lat, max_lon, max_lat)
-    if not all(math.isfinite(v) for v in values):
-        raise ValidationError("expected finite numbers")
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise ValidationError("expected -180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90")
-    return BBox(min_lon, min_lat, max_lon, max_lat)
+    """``min_lon,min_lat,max_lon,max_lat`` in degrees (WGS 84). Two corners of the viewport: in
+    either order (no regular expression, so no OpenAPI pattern, can say min < max), and the
+    same twice for a point or a line."""
+    if not re.fullmatch(BBOX_PATTERN, raw):
+        raise ValidationError("expected min_lon,min_lat,max_lon,max_lat: longitudes -180 to 180, latitudes -90 to 90")
+    lon1, lat1, lon2, lat2 = (float(p) for p in raw.split(","))
+    return BBox(min(lon1, lon2), min(lat1, lat2), max(lon1, lon2), max(lat1, lat2))
 
 
 def search_text(raw: str) -> str:
-    value = " ".join(raw.split())
-    if not 2 <= len(value) <= 100:
-        raise ValidationError("expected 2 to 100 characters")
-    if any(ord(ch) < 32 for ch in value):
+    if any(ord(ch) < 32 for ch in raw):
         raise ValidationError("control characters are not allowed")
-    return value
+    if not (SEARCH_LENGTH[0] <= len(raw) <= SEARCH_LENGTH[1] and re.fullmatch(SEARCH_PATTERN, raw)):
+        raise ValidationError("expected 2 to 100 characters, two of them not spaces")
+    return " ".join(word for word in raw.split(" ") if word)

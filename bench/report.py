@@ -28,6 +28,7 @@ COMMANDS = {
     "agent": ".venv/bin/python -m bench.bench_agent --runs 5",
     "load": ".venv/bin/python -m bench.run_load",
     "failover": ".venv/bin/python -m bench.bench_failover --runs 3",
+    "cache": ".venv/bin/python -m bench.bench_cache --runs 5",
 }
 
 
@@ -221,6 +222,15 @@ def failover(d: dict) -> list[Row]:
     ]
 
 
+def cache(d: dict) -> list[Row]:
+    med = d.get("median_ms_per_miss_and_hit") or {}
+    threads = d.get("threads")
+    return [
+        Row(f"miss + hit, {threads} threads, cachelib entry-count threshold (before)", med.get("threshold_5000"), "ms"),
+        Row(f"miss + hit, {threads} threads, no threshold, expired entries swept (now)", med.get("no_threshold"), "ms"),
+    ]
+
+
 SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] = [
     ("Generation and load", "Synthetic Houston grid at seed scale into the warehouse, the AMI pipeline and the cache sync.",
      [("generate", generation)]),
@@ -236,6 +246,8 @@ SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] =
     ("Load test", "Locust, headless, against gunicorn with the production config on 127.0.0.1, seed scale. "
      "Each operator loads the page, polls the real-time panels every 15 s, pans the map and asks one chat question "
      "a minute. Load generator and server share the 2 cores.", [("load", load)]),
+    ("Shared read cache", "The file cache the gunicorn workers share, in-process, no store: its own cost per read.",
+     [("cache", cache)]),
     ("Failover", "kill -9 of a private Postgres postmaster under a request loop, then restart, with the "
      "production breaker cool-down and pool wait (values in `failover.json`).", [("failover", failover)]),
 ]

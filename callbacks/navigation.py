@@ -3,6 +3,7 @@ row click (which also moves the map), and closing the details panel."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from dash import Input, Output, State, callback, ctx, no_update
@@ -17,15 +18,16 @@ _LAYER_ID = re.compile(r"id: '([^']+)'")
 
 def selection_from_click(info: dict | None) -> dict | None:
     """A deck.gl picking info (dash-deck clickInfo) -> {"kind", "id"}, or None off the objects."""
-    if not info or not info.get("object"):
+    # the browser's data: anything may arrive; show_details validates the id itself
+    if not isinstance(info, dict) or not isinstance(info.get("object"), dict):
         return None
     obj = info["object"]
     match = _LAYER_ID.search(str(info.get("layer") or ""))
     layer = match.group(1) if match else None
     if layer == "substations" or (layer is None and "substation_name" in obj):
-        return {"kind": "substation", "id": obj["substation_id"]}
+        return {"kind": "substation", "id": obj.get("substation_id")}
     if layer == "outages" or (layer is None and "outage_id" in obj):
-        return {"kind": "outage", "id": obj["outage_id"]}
+        return {"kind": "outage", "id": obj.get("outage_id")}
     if layer == "feeders" or (layer is None and "path" in obj):
         return {"kind": "feeder", "id": feeder_segment_id(obj)}
     if layer == "work_orders" or (layer is None and "work_order_id" in obj):
@@ -39,9 +41,9 @@ def feeder_segment_id(obj: dict) -> str:
     """The segment a clicked feeder path stands for. At overview zoom a path is a whole circuit
     (its id is the circuit id): use the circuit's head segment, <circuit>-S0001 in the grid's
     naming (docs/architecture.md), so the trace covers the whole circuit."""
-    if obj.get("id") and obj.get("id") == obj.get("circuit_id"):
+    if isinstance(obj.get("id"), str) and obj.get("id") == obj.get("circuit_id"):
         return f"{obj['circuit_id']}-S0001"
-    return obj["id"]
+    return obj.get("id")
 
 
 def selection_for_work_order(row: dict) -> dict | None:
@@ -54,19 +56,23 @@ def selection_for_work_order(row: dict) -> dict | None:
 
 
 def target_for_row(row: dict, counter: int) -> dict | None:
-    if row.get("latitude") is None or row.get("longitude") is None:
+    try:
+        longitude, latitude = float(row["longitude"]), float(row["latitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(longitude) and math.isfinite(latitude)):
         return None
     # deck.gl moves only when initialViewState changes: a sub-metre nudge on every other click
     # lets a second click on the same row re-centre a map the operator has since panned.
     nudge = 1e-7 * (counter % 2)
-    return {"longitude": float(row["longitude"]) + nudge, "latitude": float(row["latitude"]), "zoom": ROW_ZOOM}
+    return {"longitude": longitude + nudge, "latitude": latitude, "zoom": ROW_ZOOM}
 
 
 def _row(grid_rows: list[dict] | None, cell: dict | None, key: str) -> dict | None:
-    if not cell or not grid_rows:
+    if not isinstance(cell, dict) or not isinstance(grid_rows, list):
         return None
     row_id = cell.get("rowId")
-    return next((r for r in grid_rows if r.get(key) == row_id), None)
+    return next((r for r in grid_rows if isinstance(r, dict) and r.get(key) == row_id), None)
 
 
 @callback(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import Input, Output, callback, no_update
 
 from callbacks.common import provenance_dict, repository, served_by_fallback
-from data.models import StoreUnavailable
+from data.models import ReadTimedOut, StoreUnavailable
 from layouts import ids
 from layouts.status import create_banner, create_store_badge, freshness_text
 
@@ -34,6 +34,10 @@ def refresh_tables(_n):
     try:
         outages = repo.active_outages()
         work_orders = repo.active_work_orders()
+    except ReadTimedOut:
+        # Postgres is up (the breaker stays closed): keep the rows shown, say why they are not new
+        slow = "the query took too long; retrying"
+        return no_update, slow, no_update, slow, no_update, no_update, no_update
     except StoreUnavailable:
         badge = create_store_badge("postgres", False)
         banner = create_banner(postgres_down=True, warehouse_down=True)

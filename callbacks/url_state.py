@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from urllib.parse import parse_qs
 
+from app.validation import IDENT
 from layouts.map_deck import MAX_ZOOM, MIN_ZOOM
 from layouts.root import VIEWS
 
 SELECTION_KINDS = ("substation", "feeder", "outage")
 # Houston metro, generously: a link outside it is ignored rather than showing empty space.
 LON_RANGE, LAT_RANGE = (-100.0, -90.0), (25.0, 34.0)
-MAX_ID_LEN = 64
 
 
 def _float(params: dict, key: str) -> float | None:
@@ -40,6 +40,7 @@ def parse_url_state(search: str | None) -> dict:
     sel = params.get("sel", [None])[0]
     if sel and ":" in sel:
         kind, _, item_id = sel.partition(":")
-        if kind in SELECTION_KINDS and 0 < len(item_id) <= MAX_ID_LEN and item_id.replace("-", "").isalnum():
+        # the API's id rule: str.isalnum() let through other scripts' letters and digits ("١٢")
+        if kind in SELECTION_KINDS and IDENT.fullmatch(item_id):
             state["selection"] = {"kind": kind, "id": item_id}
     return state

@@ -33,6 +33,16 @@ class StoreUnavailable(Exception):
     """A store could not answer (connection, timeout, SQL error)."""
 
 
+class ReadTimedOut(Exception):
+    """One operational read ran into Postgres's statement timeout. The store is alive: this
+    request alone fails (504), the breaker stays closed, and the warehouse is not asked."""
+
+    def __init__(self, read: str, timeout_ms: int | None):
+        self.read, self.timeout_ms = read, timeout_ms
+        limit = f"{timeout_ms} ms" if timeout_ms else "its time limit"
+        super().__init__(f"{read}: the query took longer than {limit}")
+
+
 class AnalyticsUnavailable(Exception):
     """An analytics read needs the warehouse and the warehouse did not answer."""
 

@@ -67,12 +67,15 @@ class FreshnessRows:
 class PostgresStore(Store):
     backend = "postgres"
 
-    def __init__(self, pool, *, wait_s: float, pool_factory: Callable[[], Any] | None = None):
+    def __init__(self, pool, *, wait_s: float, pool_factory: Callable[[], Any] | None = None,
+                 statement_timeout_ms: int | None = None):
         """``pool``: a psycopg_pool.ConnectionPool (data.connections.open_pg_pool).
         ``wait_s``: the longest a read waits for a pooled connection. libpq's connect_timeout
         cannot go below 2 s, so this pool wait is what bounds a read on a dead server.
-        ``pool_factory``: builds a fresh pool for ``revive``."""
+        ``pool_factory``: builds a fresh pool for ``revive``.
+        ``statement_timeout_ms``: what data.connections.pg_configure set, for error messages."""
         self.pool = pool
+        self.statement_timeout_ms = statement_timeout_ms
         self.wait_s = wait_s
         self.pool_factory = pool_factory
 

@@ -1,8 +1,10 @@
 """The one facade every callback and API route reads through.
 
 Operational reads (grid state) try the Postgres cache first and fall back to the warehouse
-when Postgres raises, times out (statement timeout, pool wait), or its table is empty. A circuit
-breaker stops reads from waiting on a Postgres that a previous read already found dead.
+when Postgres raises, cannot be reached (pool wait, lost connection), or its table is empty. A
+circuit breaker stops reads from waiting on a Postgres that a previous read already found dead.
+A read that hits the statement timeout raises ReadTimedOut (504) instead: Postgres is alive, and
+the same query would only cost the warehouse more.
 Analytics reads (KPIs, weather, AMI, transformer load, ERCOT) go straight to the warehouse and
 raise ``AnalyticsUnavailable`` when it does not answer.
 
@@ -31,6 +33,7 @@ from data.models import (
     FeederLayer,
     Provenance,
     ReadResult,
+    ReadTimedOut,
     Row,
     StoreResult,
     StoreUnavailable,
@@ -81,11 +84,27 @@ LOAD_CURVE_HOURS = 24
 # (rows in the cache, or the warehouse's breaker opened) serves the next panel.
 LOAD_CURVE_BUDGET_S = 3.0
 
-# Any psycopg error means "use the warehouse for this read". Only OperationalError (connection
-# loss, PoolTimeout, statement timeout/QueryCanceled, shutdown) opens the breaker: a bad query on
-# one table says nothing about whether the server is alive.
+# Any psycopg error but a statement timeout means "use the warehouse for this read"; only
+# those that say the server cannot be reached open the breaker (postgres_is_down).
 POSTGRES_ERRORS = (psycopg.Error,)
-POSTGRES_DOWN = (psycopg.OperationalError,)
+# SQLSTATEs of a server that is going away or refusing sessions: admin/crash shutdown, starting
+# up or shutting down, too many connections. Class 08 (connection exception) counts as a whole.
+POSTGRES_DOWN_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def postgres_is_down(exc: BaseException) -> bool:
+    """Does this error say Postgres is unreachable, rather than that one statement failed? A pool
+    wait that ran out (PoolTimeout), a failed connect or a lost connection (client-side errors,
+    which carry no SQLSTATE), a shutdown: yes. A statement timeout (QueryCanceled, also an
+    OperationalError), a lock timeout, a bad query: no; they say nothing about the other reads."""
+    from psycopg_pool import PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in POSTGRES_DOWN_SQLSTATES
 
 
 class WarehouseDown(Exception):
@@ -172,7 +191,8 @@ class Repository:
     @classmethod
     def from_settings(cls, settings, *, pg_pool=None, cache=None, pg_pool_factory=None) -> "Repository":
         postgres = (
-            PostgresStore(pg_pool, wait_s=settings.pg_pool_timeout_s, pool_factory=pg_pool_factory)
+            PostgresStore(pg_pool, wait_s=settings.pg_pool_timeout_s, pool_factory=pg_pool_factory,
+                          statement_timeout_ms=settings.pg_statement_timeout_ms)
             if pg_pool is not None
             else None
         )
@@ -222,8 +242,15 @@ class Repository:
                 try:
                     result = call(self.postgres)
                     empty = is_empty(result.data) and not self.postgres.has_rows(table)
+                except psycopg.errors.QueryCanceled as exc:
+                    # An expensive read, not a dead store: this request alone gets a 504. The
+                    # warehouse is not asked: it would run the same costly query slower, and a
+                    # client varying its parameters past the cache could load it at will.
+                    self.breaker.release()
+                    log.warning("postgres statement timeout for %s: %s", read, exc)
+                    raise ReadTimedOut(read, self.postgres.statement_timeout_ms) from None
                 except POSTGRES_ERRORS as exc:
-                    if isinstance(exc, POSTGRES_DOWN):
+                    if postgres_is_down(exc):
                         self.breaker.failure(exc)
                     else:
                         self.breaker.release()

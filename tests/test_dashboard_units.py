@@ -226,3 +226,88 @@ def test_dshu014_every_app_the_factory_builds_gets_every_callback(test_settings)
     assert counts[0] == counts[1] and counts[0] >= 12
     outputs = " ".join(app.callback_map)
     assert ids.kpi_value("saidi") in outputs and ids.MAP_DECK in outputs and ids.OUTAGE_GRID in outputs
+
+
+class FakeRecordingRepository:
+    """A fake for the unit tier: records every read asked of it and answers none."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def __getattr__(self, name):
+        def read(*args, **kwargs):
+            self.calls.append(name)
+            raise AssertionError(f"the repository was asked for {name}")
+
+        return read
+
+
+def _post_details_selection(client, app, selection) -> dict:
+    output = next(key for key in app.callback_map if f"{ids.DETAILS_BODY}.children" in key)
+    payload = {
+        "output": output,
+        "outputs": [{"id": ids.DETAILS_BODY, "property": "children"}, {"id": ids.DETAILS_TITLE, "property": "children"},
+                    {"id": ids.MAP_TRACE, "property": "data"}],
+        "inputs": [{"id": ids.DETAILS_SELECTION, "property": "data", "value": selection},
+                   {"id": ids.REFRESH, "property": "n_intervals", "value": 3}],
+        "state": [{"id": ids.MAP_TRACE, "property": "data", "value": None}],
+        "changedPropIds": [f"{ids.DETAILS_SELECTION}.data"],
+    }
+    resp = client.post("/_dash-update-component", json=payload)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return resp.get_json()["response"]
+
+
+def test_dshu015_a_bad_selection_shows_a_clear_alert_and_never_reaches_the_stores(test_settings):
+    """The selection store is the browser's: whatever is posted to it (an integer or dict id, a NUL,
+    SQL, an unknown kind) is checked with the API's id rule before any read, and the operator sees
+    why, not "neither Postgres nor Snowflake answered"."""
+    from app import create_app
+    from callbacks.common import REPOSITORY_KEY
+
+    app = create_app(test_settings)
+    app._setup_server()
+    real = app.server.extensions[REPOSITORY_KEY]
+    fake = app.server.extensions[REPOSITORY_KEY] = FakeRecordingRepository()
+    client = app.server.test_client()
+    try:
+        bad = [
+            {"kind": "substation", "id": 7},
+            {"kind": "feeder", "id": {"$ne": None}},
+            {"kind": "outage", "id": ["OUT-1"]},
+            {"kind": "substation", "id": "SUB-001\u0000"},
+            {"kind": "substation", "id": "SUB-001'; DROP TABLE flux.crews; --"},
+            {"kind": "feeder", "id": "S" * 65},
+            {"kind": "feeder", "id": "SUB-001\n"},
+            {"kind": "substation"},
+            {"kind": "work_order", "id": "WO-1"},
+            {"kind": {"a": 1}, "id": "SUB-001"},
+            ["substation", "SUB-001"],
+            "SUB-001",
+            12,
+        ]
+        for selection in bad:
+            response = _post_details_selection(client, app, selection)
+            text = json.dumps(response)
+            assert "That selection cannot be shown" in text, (selection, text[:300])
+            assert "neither Postgres nor Snowflake" not in text and "Something went wrong" not in text
+        assert fake.calls == []
+        # nothing selected is still the placeholder, without an alert
+        for empty in (None, {}, ""):
+            assert "That selection cannot be shown" not in json.dumps(_post_details_selection(client, app, empty))
+        assert fake.calls == []
+    finally:
+        real.close()
+
+
+def test_dshu016_clicks_rows_and_links_from_the_browser_are_checked():
+    """Map clicks, grid rows and ?sel= links carry whatever the browser sends."""
+    assert parse_url_state("?sel=substation:SUB-001\n")["selection"] is None
+    assert parse_url_state("?sel=substation:\u0661\u0662")["selection"] is None  # Arabic-Indic digits
+    assert parse_url_state("?sel=feeder:SUB-001_C03")["selection"] == {"kind": "feeder", "id": "SUB-001_C03"}
+    assert selection_from_click({"object": ["SUB-001"], "layer": "x"}) is None
+    assert selection_from_click("SUB-001") is None
+    assert selection_from_click({"object": {"outage_id": 7}, "layer": "ScatterplotLayer({id: 'outages'})"}) == {"kind": "outage", "id": 7}
+    assert target_for_row({"longitude": "nan", "latitude": 29.7}, 1) is None
+    assert target_for_row({"longitude": {"x": 1}, "latitude": 29.7}, 1) is None
+    assert target_for_row({"longitude": "-95.4", "latitude": "29.7"}, 2)["latitude"] == 29.7

@@ -121,6 +121,35 @@ def test_sec003_app_role_cannot_write(loaded_stores, statement):
         pool.close()
 
 
+@pytest.mark.parametrize("statement", [
+    "CREATE TEMP TABLE evil (id int)",
+    "CREATE TEMPORARY TABLE evil AS SELECT * FROM flux.crews",
+    "CREATE FUNCTION pg_temp.evil() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "CREATE FUNCTION public.evil() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "CREATE FUNCTION flux.evil() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+])
+def test_sec003b_app_role_cannot_create_temp_tables_or_functions(loaded_stores, statement):
+    """PostgreSQL grants TEMPORARY to PUBLIC by default, and a read-only session may still create
+    temporary tables, and functions in pg_temp: V009 takes that right from flux_app. Tried in the
+    app's read-only session, then with read-only off, where only the role's rights refuse it."""
+    from data.connections import open_pg_pool
+
+    pool = open_pg_pool(loaded_stores, wait=True)
+    try:
+        with pool.connection() as conn:
+            assert conn.execute("SELECT current_user").fetchone()[0] == loaded_stores.pg_app_user
+            assert not conn.execute("SELECT has_database_privilege(current_database(), 'TEMPORARY')").fetchone()[0]
+            with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)):
+                conn.execute(statement)
+            conn.execute("SET default_transaction_read_only = off")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the role's rights, not the session's mode
+                conn.execute(statement)
+        with pool.connection() as conn:
+            assert conn.execute("SELECT count(*) FROM pg_proc WHERE proname = 'evil'").fetchone()[0] == 0
+    finally:
+        pool.close()
+
+
 # -- the CSP in a real browser ---------------------------------------------------------------------
 RECORD_VIOLATIONS = """
 window.__csp = [];
