@@ -28,6 +28,7 @@ RUN groupadd --system --gid 10001 flux \
  && useradd --system --uid 10001 --gid flux --home-dir /srv/flux --shell /usr/sbin/nologin flux
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/flux
+COPY --chown=root:root settings.py settings.py
 COPY --chown=root:root app/ app/
 COPY --chown=root:root layouts/ layouts/
 COPY --chown=root:root callbacks/ callbacks/

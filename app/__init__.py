@@ -7,7 +7,7 @@ from pathlib import Path
 import dash
 from flask import Flask
 
-from app.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     from app.api import register_api
     from app.cache import init_cache
     from data.connections import open_pg_pool
-    from data.repository import Repository
+    from data.read.repository import Repository
 
     repository = Repository.from_settings(
         settings,

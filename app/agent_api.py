@@ -18,8 +18,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_di
 
 from app.agent_threads import ThreadError, chat_store, relay, stream_thread
 from app.request_guard import Refused, json_request
-from data.chat_store import ChatStoreUnavailable
-from data.cortex import AgentEvent, CortexClient, CortexError
+from data.chat.thread_store import ChatStoreUnavailable
+from data.chat.cortex import AgentEvent, CortexClient, CortexError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def agent_source(app: Flask):
             if settings.cortex_available:
                 src = CortexClient(settings)
             else:
-                from data.agent import LocalAgent
+                from data.chat.agent import LocalAgent
 
                 repo = app.extensions.get("flux_repository")
                 pg_pool = repo.postgres.pool if repo is not None and repo.postgres is not None else None

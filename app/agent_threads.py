@@ -8,7 +8,7 @@ stream does.
     GET  /api/agent/feedback/report                  the ratings, for analysts
 
 Threads are per operator (the Sf-Context-Current-User header, app/user.py) and live in Postgres
-(data/chat_store.py), so every gunicorn worker sees them. On a Snowflake account the thread id is
+(data/chat/thread_store.py), so every gunicorn worker sees them. On a Snowflake account the thread id is
 Cortex's (POST /api/v2/cortex/threads) and feedback is also sent to the agent's feedback endpoint.
 """
 
@@ -25,8 +25,8 @@ from werkzeug.routing import BaseConverter
 from app.request_guard import Refused, check_json_content_type, check_same_origin, parse_json, read_body
 from app.user import current_user
 from app.validation import ValidationError, integer, parse_args
-from data.chat_store import ChatStore, ChatStoreUnavailable
-from data.cortex import AgentEvent, CortexClient, CortexError
+from data.chat.thread_store import ChatStore, ChatStoreUnavailable
+from data.chat.cortex import AgentEvent, CortexClient, CortexError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("flux_agent_threads", __name__)

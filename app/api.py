@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from app import validation as v
-from data.models import (
+from data.read.models import (
     CREW_STATUSES,
     CUSTOMER_SEGMENTS,
     DETAIL_KINDS,
@@ -31,7 +31,7 @@ from data.models import (
     ReadTimedOut,
     StoreUnavailable,
 )
-from data.repository import (
+from data.read.repository import (
     ASSETS_DEFAULT_LIMIT,
     ASSETS_MAX_LIMIT,
     WORK_ORDERS_DEFAULT_LIMIT,

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_caching import Cache
 
-from app.settings import Settings
+from settings import Settings
 
 DEFAULT_TIMEOUT_S = 30
 # Expired entries are swept from the cache directory this often, by one worker at a time.

@@ -8,7 +8,7 @@ from `Settings` (FLUX_BIND, FLUX_WEB_WORKERS, FLUX_WEB_THREADS, ...).
 import os
 
 from app.logging_setup import gunicorn_logconfig
-from app.settings import Settings
+from settings import Settings
 
 _settings = Settings()
 

@@ -85,7 +85,7 @@ class _TokenFile:
 
 def settings_secrets(settings) -> tuple[list[str], Path | None]:
     """Every secret value the settings hold, and the token file to watch."""
-    from app.settings import Settings
+    from settings import Settings
 
     values: list[str] = []
     for name in (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from data.models import (
+from data.read.models import (
     CREW_STATUSES,
     CUSTOMER_SEGMENTS,
     DETAIL_KINDS,
@@ -15,7 +15,7 @@ from data.models import (
     WORK_ORDER_STATUSES,
 )
 from app.validation import BBOX_PATTERN, ID_LIST_PATTERN, ID_PATTERN, SEARCH_LENGTH, SEARCH_PATTERN
-from data.repository import ASSETS_DEFAULT_LIMIT, ASSETS_MAX_LIMIT, WORK_ORDERS_DEFAULT_LIMIT, WORK_ORDERS_MAX_LIMIT
+from data.read.repository import ASSETS_DEFAULT_LIMIT, ASSETS_MAX_LIMIT, WORK_ORDERS_DEFAULT_LIMIT, WORK_ORDERS_MAX_LIMIT
 
 S = {"type": "string"}
 I = {"type": "integer"}

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any, Callable, Mapping
 
-from data.models import BBox
+from data.read.models import BBox
 
 Parser = Callable[[str], Any]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"

@@ -138,7 +138,7 @@ class FluxWorker(ThreadWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from app.settings import Settings
+        from settings import Settings
 
         self.flux_settings = Settings()
 

@@ -166,7 +166,7 @@ def ensure_loaded(settings, force: bool) -> dict[str, int]:
         have = {}
     if force or not have or have.get("customers", 0) < 100_000:
         from bench.bench_generate import reset_stores
-        from data import generate, pipeline, sync
+        from data.etl import generate, pipeline, sync
 
         print("loading seed-scale data (not timed)...", flush=True)
         reset_stores(settings)
@@ -187,11 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse-database", default="FLUX_BENCH_AGENT")
     args = parser.parse_args(argv)
 
-    from app.settings import Settings
-    from data.agent import LocalAgent
-    from data.agent.search import search_customers
+    from settings import Settings
+    from data.chat.agent import LocalAgent
+    from data.chat.agent.search import search_customers
     from data.connections import connect_warehouse, open_pg_pool
-    from data.warehouse import WarehousePool
+    from data.read.warehouse import WarehousePool
 
     settings = Settings(pg_database=args.pg_database, snowflake_database=args.warehouse_database,
                         data_scale="seed", cache_type="null")

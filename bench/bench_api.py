@@ -66,7 +66,7 @@ def server_ms(resp_headers, metric: str = "app") -> float:
 
 
 def make_settings(args, **overrides):
-    from app.settings import Settings
+    from settings import Settings
 
     env = {"pg_database": args.pg_database, "snowflake_database": args.warehouse_database, **overrides}
     return Settings(**env)
@@ -224,7 +224,7 @@ def bench_feeders(settings, runs: int, cache_dir: Path) -> dict:
     from cachelib import FileSystemCache
 
     from data.connections import open_pg_pool
-    from data.repository import Repository
+    from data.read.repository import Repository
 
     pool = open_pg_pool(settings, wait=True)
     uncached_repo = Repository.from_settings(settings, pg_pool=pool, cache=None)
@@ -271,10 +271,10 @@ def bench_feeders(settings, runs: int, cache_dir: Path) -> dict:
 def bench_fallback(settings, runs: int) -> dict:
     """Postgres dead, breaker open: an operational read via the facade vs the warehouse store
     called directly; and how long the first read takes to find a just-killed Postgres dead."""
-    from data import sync
+    from data.etl import sync
     from data.connections import open_pg_pool
-    from data.repository import Repository
-    from data.schema import apply_postgres
+    from data.read.repository import Repository
+    from data.etl.schema import apply_postgres
     from tests.fix_private_pg import start_private_postgres
 
     pg = start_private_postgres(settings.stack_dir)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from cachelib import FileSystemCache
 
-from data.models import Provenance, ReadResult
-from data.read_cache import ReadCache
+from data.read.models import Provenance, ReadResult
+from data.read.read_cache import ReadCache
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "cache.json"

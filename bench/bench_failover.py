@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--down-s", type=float, default=4.0, help="seconds Postgres stays dead")
     args = parser.parse_args()
 
-    from app.settings import Settings
+    from settings import Settings
     from tests.fix_services import ProductionServer, postgres_kill_under_load, server_env, start_fault_stack
 
     base = Settings()

@@ -6,7 +6,7 @@
 Writes bench/results/generate.json: per-phase seconds for every run and their medians, next to
 the issue's target (topology plus the default AMI sample in both stores in <= 120 s on this
 2-core machine). Every run starts from empty stores, as a fresh checkout does. It writes only to
-its own databases. When data.sync (and, with --pipeline, data.pipeline) are importable they are
+its own databases. When data.etl.sync (and, with --pipeline, data.etl.pipeline) are importable they are
 timed too; the target counts generate + load + sync.
 """
 
@@ -42,13 +42,13 @@ def reset_stores(settings) -> None:
     Without this, runs after the first would find the cache already in step and the sync's
     change detection would skip the work being measured.
     """
-    from data.schema import recreate
+    from data.etl.schema import recreate
 
     recreate(settings)
 
 
 def one_run(settings, scale: str, seed: int, sync_all, run_pipeline) -> dict:
-    from data.generate import generate, load_warehouse
+    from data.etl.generate import generate, load_warehouse
 
     t0 = time.perf_counter()
     dataset = generate(scale, seed, AS_OF)
@@ -83,11 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline", action="store_true", help="also run the bronze->gold pipeline before the sync")
     args = parser.parse_args(argv)
 
-    from app.settings import Settings
+    from settings import Settings
 
     settings = Settings(pg_database=args.pg_database, snowflake_database=args.warehouse_database)
-    sync_all = None if args.no_sync else _optional("data.sync", "sync_all")
-    run_pipeline = _optional("data.pipeline", "run_once") if args.pipeline else None
+    sync_all = None if args.no_sync else _optional("data.etl.sync", "sync_all")
+    run_pipeline = _optional("data.etl.pipeline", "run_once") if args.pipeline else None
 
     runs = []
     for i in range(args.runs):

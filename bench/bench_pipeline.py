@@ -31,7 +31,7 @@ LATE_BATCH = "BENCH-LATE"
 
 
 def ensure_loaded(settings, scale: str, seed: int, reload: bool) -> None:
-    from data.generate import already_loaded, generate, load_warehouse
+    from data.etl.generate import already_loaded, generate, load_warehouse
 
     if reload or not already_loaded(settings, scale, seed):
         print(f"generating and loading scale={scale} seed={seed} ...", flush=True)
@@ -64,7 +64,7 @@ def redeliver_newest_hour(cur) -> int:
 
 def one_run(settings) -> dict:
     from data.connections import connect_warehouse
-    from data.pipeline import run_once
+    from data.etl.pipeline import run_once
 
     conn = connect_warehouse(settings)
     try:
@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reload", action="store_true", help="regenerate and reload the warehouse first")
     args = parser.parse_args(argv)
 
-    from app.settings import Settings
-    from data.schema import apply_warehouse
+    from settings import Settings
+    from data.etl.schema import apply_warehouse
 
     settings = Settings(pg_database=args.pg_database, snowflake_database=args.warehouse_database)
     apply_warehouse(settings)

@@ -33,8 +33,8 @@ def prepare(settings, scale: str, seed: int) -> None:
     from psycopg import sql
 
     from data.connections import pg_admin
-    from data.pipeline import run_once
-    from data.schema import apply_postgres, apply_warehouse
+    from data.etl.pipeline import run_once
+    from data.etl.schema import apply_postgres, apply_warehouse
 
     with pg_admin(settings, "postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.pg_database,)).fetchone():
@@ -49,7 +49,7 @@ def empty_cache(settings) -> None:
     from psycopg import sql
 
     from data.connections import pg_admin
-    from data.sync import TABLES
+    from data.etl.sync import TABLES
 
     with pg_admin(settings) as conn:
         for name in TABLES:
@@ -96,7 +96,7 @@ def summary(report) -> dict:
 
 
 def one_run(settings, run: int) -> dict:
-    from data.sync import sync_all
+    from data.etl.sync import sync_all
 
     empty_cache(settings)
     cold = sync_all(settings)
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse-database", default="FLUX_BENCH_H2")
     args = parser.parse_args(argv)
 
-    from app.settings import Settings
+    from settings import Settings
 
     settings = Settings(pg_database=args.pg_database, snowflake_database=args.warehouse_database)
     prepare(settings, args.scale, args.seed)

@@ -30,8 +30,8 @@ OUT = ROOT / "bench" / "results" / "load.json"
 LOCUST_VENV = ROOT / ".stack" / "locust-venv"
 GOAL_P95_MS = 50.0
 SEED_FEEDER_SEGMENTS = 60_000
-LOAD_COMMAND = (".venv/bin/python -m data.schema && .venv/bin/python -m data.generate --scale seed --if-empty && "
-                ".venv/bin/python -m data.pipeline --once && .venv/bin/python -m data.sync --once")
+LOAD_COMMAND = (".venv/bin/python -m data.etl.schema && .venv/bin/python -m data.etl.generate --scale seed --if-empty && "
+                ".venv/bin/python -m data.etl.pipeline --once && .venv/bin/python -m data.etl.sync --once")
 
 
 def is_operational(name: str) -> bool:
@@ -122,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.update({"FLUX_PG_DATABASE": args.pg_database, "SNOWFLAKE_DATABASE": args.warehouse_database})
-    from app.settings import Settings
+    from settings import Settings
     from tests.fix_services import ProductionServer
 
     settings = Settings()

@@ -6,7 +6,7 @@ from dash import Input, Output, callback
 from dash.exceptions import PreventUpdate
 
 from callbacks.common import provenance_dict, repository
-from data.models import AnalyticsUnavailable
+from data.read.models import AnalyticsUnavailable
 from layouts import ids
 from layouts.analytics import create_analytics_body
 from layouts.figures import (

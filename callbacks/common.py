@@ -12,7 +12,7 @@ POSTGRES_DOWN_REASONS = ("postgres_error", "breaker_open", "postgres_unconfigure
 
 
 def repository():
-    """The app's one Repository (data/repository.py), created by the app factory."""
+    """The app's one Repository (data/read/repository.py), created by the app factory."""
     return current_app.extensions[REPOSITORY_KEY]
 
 

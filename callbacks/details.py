@@ -6,7 +6,7 @@ from dash import Input, Output, State, callback, no_update
 
 from app.validation import ValidationError, ident_value
 from callbacks.common import provenance_dict, repository
-from data.models import ReadTimedOut, StoreUnavailable
+from data.read.models import ReadTimedOut, StoreUnavailable
 from layouts import ids
 from layouts.details import KIND_LABELS, create_details, create_details_placeholder, trace_paths
 from layouts.status import create_error_alert

@@ -8,7 +8,7 @@ from datetime import datetime
 from dash import Input, Output, callback
 
 from callbacks.common import now, provenance_dict, repository
-from data.models import AnalyticsUnavailable
+from data.read.models import AnalyticsUnavailable
 from layouts import ids
 from layouts.status import STORE_LABELS, create_banner, create_store_badge, data_age_seconds, format_age
 

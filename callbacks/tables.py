@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import Input, Output, callback, no_update
 
 from callbacks.common import provenance_dict, repository, served_by_fallback
-from data.models import ReadTimedOut, StoreUnavailable
+from data.read.models import ReadTimedOut, StoreUnavailable
 from layouts import ids
 from layouts.status import create_banner, create_store_badge, freshness_text
 

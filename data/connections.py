@@ -7,7 +7,7 @@ import select
 from contextlib import contextmanager
 from typing import Iterator
 
-from app.settings import Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.settings import Settings
+from settings import Settings
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_OS_USER = "postgres"

@@ -9,16 +9,16 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 PY=.venv/bin/python
 $PY -m scripts.localstack up
-$PY -m data.schema
-$PY -m data.generate --if-empty
-$PY -m data.pipeline --once
-$PY -m data.sync --once
+$PY -m data.etl.schema
+$PY -m data.etl.generate --if-empty
+$PY -m data.etl.pipeline --once
+$PY -m data.etl.sync --once
 
 mkdir -p .stack/log
 # Periodic pipeline and sync; stopped when this script exits.
-$PY -m data.pipeline --every "${FLUX_PIPELINE_EVERY_S:-60}" >>.stack/log/pipeline.log 2>&1 &
+$PY -m data.etl.pipeline --every "${FLUX_PIPELINE_EVERY_S:-60}" >>.stack/log/pipeline.log 2>&1 &
 pipeline_pid=$!
-$PY -m data.sync --every "${FLUX_SYNC_EVERY_S:-30}" >>.stack/log/sync.log 2>&1 &
+$PY -m data.etl.sync --every "${FLUX_SYNC_EVERY_S:-30}" >>.stack/log/sync.log 2>&1 &
 sync_pid=$!
 trap 'kill "$pipeline_pid" "$sync_pid" 2>/dev/null || true' EXIT INT TERM
 

@@ -74,7 +74,7 @@ log "snow sql: spcs/sql/04_secrets.sql (output hidden: it carries the passwords)
 sql_file spcs/sql/05_network.sql
 
 # 2. Warehouse tables, Dynamic Tables, semantic view, customer search, agent (the repo's files) -
-for f in data/sql/warehouse/*.sql; do
+for f in data/etl/sql/warehouse/*.sql; do
   snow stage copy "$f" "$STAGE/warehouse/" -c "$CONN" --overwrite >/dev/null
 done
 sql_file spcs/sql/06_warehouse.sql

@@ -2,8 +2,8 @@
 
 The shared local stack's Postgres must never be stopped (others use it). This fixture runs
 initdb into a temporary directory under ``.stack/``, as the ``postgres`` OS user (initdb refuses
-root), on a free port of its own; applies the schemas with ``data.schema.apply_postgres``; and
-syncs the loaded test warehouse into it with ``data.sync.sync_all``.
+root), on a free port of its own; applies the schemas with ``data.etl.schema.apply_postgres``; and
+syncs the loaded test warehouse into it with ``data.etl.sync.sync_all``.
 """
 
 from __future__ import annotations
@@ -154,8 +154,8 @@ def wait_until(predicate, timeout_s: float = 20.0, interval_s: float = 0.1) -> b
 def private_pg(loaded_stores):
     """A running private cluster with the schemas applied and the test warehouse synced into it.
     Yields (PrivatePostgres, Settings pointed at it; cache off, 1 s breaker cool-down)."""
-    from data import sync
-    from data.schema import apply_postgres
+    from data.etl import sync
+    from data.etl.schema import apply_postgres
 
     pg = start_private_postgres(loaded_stores.stack_dir)
     try:

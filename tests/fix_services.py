@@ -198,8 +198,8 @@ def start_fault_stack(base):
     from psycopg import sql
     from pydantic import SecretStr
 
-    from data import generate, pipeline, sync
-    from data.schema import apply_postgres, apply_warehouse
+    from data.etl import generate, pipeline, sync
+    from data.etl.schema import apply_postgres, apply_warehouse
     from tests.fix_stack import TEST_AS_OF, TEST_SEED
 
     wh = start_private_warehouse(base.stack_dir)
@@ -253,7 +253,7 @@ def cache_checksums(admin_dsn: str) -> dict[str, tuple[int, str]]:
     import psycopg
     from psycopg import sql
 
-    from data.postgres import CACHE_TABLES
+    from data.read.postgres import CACHE_TABLES
 
     out = {}
     with psycopg.connect(admin_dsn) as conn:

@@ -30,7 +30,7 @@ def _test_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def stack():
     """The local stack, started if it is not running."""
-    from app.settings import Settings
+    from settings import Settings
     from scripts.localstack import LocalStack
 
     ls = LocalStack(Settings())
@@ -48,14 +48,14 @@ def test_env(stack) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def test_settings(test_env):
-    from app.settings import Settings
+    from settings import Settings
 
     return Settings()
 
 
 def reset_stores(settings) -> None:
     """Empty test databases with the current schemas applied."""
-    from data.schema import recreate
+    from data.etl.schema import recreate
 
     recreate(settings)
 
@@ -70,7 +70,7 @@ def empty_stores(test_settings):
 @pytest.fixture(scope="session")
 def loaded_stores(empty_stores):
     """Both test databases loaded at the small scale: generated, piped bronze->gold, synced."""
-    from data import generate, pipeline, sync
+    from data.etl import generate, pipeline, sync
 
     settings = empty_stores
     dataset = generate.generate(scale="small", seed=TEST_SEED, as_of=TEST_AS_OF)

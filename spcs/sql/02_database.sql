@@ -18,7 +18,7 @@ CREATE IMAGE REPOSITORY IF NOT EXISTS FLUX.APP.FLUX_IMAGES;
 CREATE STAGE IF NOT EXISTS FLUX.APP.FLUX_DEPLOY
     DIRECTORY = (ENABLE = TRUE)
     ENCRYPTION = (TYPE = 'SNOWFLAKE_SSE')
-    COMMENT = 'service.yaml, sync_job.yaml and data/sql/warehouse/*.sql';
+    COMMENT = 'service.yaml, sync_job.yaml and data/etl/sql/warehouse/*.sql';
 
 -- Read-only access for the runtime roles.
 GRANT USAGE ON WAREHOUSE FLUX_WH TO ROLE FLUX_SERVICE;

@@ -1,5 +1,5 @@
 -- 09: the warehouse -> Postgres cache sync, every 5 minutes. Run as FLUX_SYNC.
--- A Snowflake task cannot reach Postgres itself, so it runs `python -m data.sync` from the app
+-- A Snowflake task cannot reach Postgres itself, so it runs `python -m data.etl.sync` from the app
 -- image as a job service (spcs/sync_job.yaml) with the writer secret and the Postgres egress.
 -- The job has a fixed name; the previous run's record is dropped first. Runs never overlap.
 USE ROLE FLUX_SYNC;
