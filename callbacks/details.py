@@ -24,7 +24,8 @@ FACADE_KIND = {"substation": "substation", "feeder": "segment", "outage": "outag
 )
 def show_details(selection, _n, shown_trace):
     if not selection or selection.get("kind") not in FACADE_KIND:
-        return create_details_placeholder(), "Details", None
+        # no trace to clear: leave the map's input alone so the map keeps its deck
+        return create_details_placeholder(), "Details", None if shown_trace else no_update
     kind, item_id = selection["kind"], selection["id"]
     repo = repository()
     try:

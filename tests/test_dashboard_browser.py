@@ -14,10 +14,13 @@ from callbacks.kpis import kpi_values
 from layouts import ids
 from tests.dashboard_support import (
     CANVAS_DRAWN_PIXELS_JS,
+    DRAW_PROBE_JS,
+    DRAW_PROBE_STATE_JS,
     LAYERS_LOADED_JS,
     PROJECT_JS,
     free_port,
     wait_for,
+    wait_initial_load,
 )
 
 pytestmark = pytest.mark.timeout(240)
@@ -260,3 +263,24 @@ def test_dshb009_zoom_switches_level_of_detail_and_loads_assets_for_the_viewport
     wait_for(lambda: float(re.search(r"z=([0-9.]+)", dash_duo.driver.current_url).group(1)) < 11, timeout_s=10)
     wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
     assert _severe(dash_duo) == []
+
+
+def test_dshb010_initial_load_keeps_the_layout_deck_until_the_first_refresh(dash_duo, dashboard_settings):
+    from app import create_app
+
+    # a refresh far away, so that everything this test sees is the initial load
+    app = create_app(dashboard_settings.model_copy(update={"refresh_interval_s": 120}))
+    # before any page script: timestamps WebGL draws, notes each callback answer that replaces the deck
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": DRAW_PROBE_JS})
+    dash_duo.start_server(app, port=free_port())
+    load = wait_initial_load(dash_duo.driver, quiet_ms=1500, timeout_s=MAP_TIMEOUT_S)
+    # every layer the layout's deck asks for came in and was drawn, by the deck the page started with
+    assert {"feeders.json?zoom=9", "substations.json", "outages.json", "work-orders.json", "crews.json"} <= set(
+        load["layer_requests"]
+    )
+    assert load["draw_calls"] >= 5 and load["last_draw_call_ms"] > load["layer_data_in_ms"]
+    assert load["deck_replacements"] == 0, load
+    # the probe does see a replacement: a layer toggle rebuilds the deck once
+    dash_duo.driver.find_element(By.CSS_SELECTOR, f'#{ids.MAP_LAYER_TOGGLES} input[value="crews"]').click()
+    wait_for(lambda: len(dash_duo.driver.execute_script(DRAW_PROBE_STATE_JS)["deckReplacements"]) == 1, timeout_s=20)
+    assert dash_duo.get_logs() == []
