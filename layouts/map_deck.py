@@ -374,6 +374,16 @@ def create_deck(
     return spec
 
 
+def preload_urls(deck: dict) -> list[str]:
+    """The layer URLs a deck fetches first (visible layers with URL data), without the refresh
+    fragment: the browser can fetch them alongside the page's scripts."""
+    return [
+        layer["data"].split("#", 1)[0]
+        for layer in deck.get("layers", [])
+        if isinstance(layer.get("data"), str) and layer.get("visible", True) is not False
+    ]
+
+
 def uses_basemap(basemap_style: str | None) -> dict:
     """Extra DeckGL props: dash-deck draws a base map only when mapboxKey is set. A MapLibre/Carto
     style needs no token, so any non-empty key switches it on."""
