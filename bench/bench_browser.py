@@ -84,7 +84,7 @@ window.__flux = {kpis: null, map: null};
     const deck = window.fluxMap.deck();
     if (deck && deck.layerManager) {
       const layers = deck.layerManager.getLayers().filter(l => !l.parent);
-      const feeders = layers.find(l => l.id === 'feeders');
+      const feeders = layers.find(l => l.id.startsWith('feeders'));
       if (feeders && layers.every(l => l.isLoaded) && !deck.needsRedraw({clearRedrawFlags: false})) {
         const gl = deck.animationLoop && deck.animationLoop.gl;
         if (gl) gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));

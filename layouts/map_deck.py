@@ -58,6 +58,11 @@ LAYER_LABELS = {
     "crews": "Crews",
     "assets": "Assets (zoom ≥ 14)",
 }
+# deck.gl layer ids of the feeder layer at each level of detail (callbacks/navigation.py reads
+# clicks by them).
+FEEDER_OVERVIEW_LAYER = "feeders_overview"
+FEEDER_DETAIL_LAYER = "feeders"
+FEEDER_LAYER_IDS = (FEEDER_OVERVIEW_LAYER, FEEDER_DETAIL_LAYER)
 DEFAULT_LAYERS = ("feeders", "substations", "outages", "work_orders", "crews", "assets")
 
 # Layer URLs (app/map_routes.py: the REST routes of app/api.py with the ".json" that deck.gl's
@@ -185,10 +190,10 @@ def _bbox_param(bbox: tuple[float, float, float, float]) -> str:
 
 
 def feeder_url(view: MapView) -> str:
-    """Overview: every circuit, one simplified path each, the same URL at every low zoom (cached).
-    Detail: segments in the snapped viewport."""
+    """Overview: every circuit, one simplified path each cut into its straight lines, the same URL
+    at every low zoom (cached). Detail: segments in the snapped viewport."""
     if level_of_detail(view.zoom) == "overview":
-        return f"{API_FEEDERS}?{urlencode({'zoom': OVERVIEW_ZOOM})}"
+        return f"{API_FEEDERS}?{urlencode({'zoom': OVERVIEW_ZOOM, 'form': 'lines'})}"
     z = int(view.zoom)
     return f"{API_FEEDERS}?{urlencode({'bbox': _bbox_param(snap_bbox(view.bounds(), z)), 'zoom': z})}"
 
@@ -209,6 +214,27 @@ def _live(url: str, refresh_token: int | str | None) -> str:
     return f"{url}#t={refresh_token}"
 
 
+def _feeder_layer(view: MapView, visible: bool) -> pdk.Layer:
+    """Overview: a LineLayer. SwiftShader (software WebGL, as on many operators' VMs) compiles its
+    shader in a fraction of the PathLayer's, which was most of the map's first frame. The two get
+    different ids: deck.gl matches layers by id and would hand one type's state to the other."""
+    common = {
+        "data": feeder_url(view),
+        "visible": visible,
+        "pickable": True,
+        "auto_highlight": True,
+        "highlight_color": [255, 255, 255, 160],
+        "get_color": loading_color_expression(),
+        "width_units": "pixels",
+        "width_min_pixels": 1,
+    }
+    if level_of_detail(view.zoom) == "overview":
+        return pdk.Layer(
+            "LineLayer", id=FEEDER_OVERVIEW_LAYER, get_source_position="source", get_target_position="target", get_width=2, **common
+        )
+    return pdk.Layer("PathLayer", id=FEEDER_DETAIL_LAYER, get_path="path", get_width=3, joint_rounded=False, **common)
+
+
 def create_layers(
     view: MapView,
     visible: tuple[str, ...] | list[str] = DEFAULT_LAYERS,
@@ -216,23 +242,7 @@ def create_layers(
     trace: dict | None = None,
 ) -> list[pdk.Layer]:
     shown = set(visible)
-    layers = [
-        pdk.Layer(
-            "PathLayer",
-            id="feeders",
-            data=feeder_url(view),
-            visible="feeders" in shown,
-            pickable=True,
-            auto_highlight=True,
-            highlight_color=[255, 255, 255, 160],
-            get_path="path",
-            get_color=loading_color_expression(),
-            get_width=3 if level_of_detail(view.zoom) == "detail" else 2,
-            width_units="pixels",
-            width_min_pixels=1,
-            joint_rounded=False,
-        ),
-    ]
+    layers = [_feeder_layer(view, "feeders" in shown)]
     if trace and trace.get("paths"):
         layers.append(
             pdk.Layer(
