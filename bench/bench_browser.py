@@ -60,7 +60,7 @@ WARM_PATHS = (
     "/api/kpis",
     "/api/outages/active",
     "/api/work-orders/active",
-    "/api/map/feeders.json?zoom=9",
+    "/api/map/feeders.json?zoom=9&form=lines",
     "/api/map/substations.json",
     "/api/map/outages.json",
     "/api/map/work-orders.json",
@@ -111,7 +111,8 @@ def _driver(size: str):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
-def start_server(pg_database: str, warehouse_database: str, cache_dir: str) -> tuple[subprocess.Popen, str]:
+def start_server(pg_database: str, warehouse_database: str, cache_dir: str, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """The app from the checkout at ``root`` (bench/bench_browser_ab.py runs two)."""
     port = free_port()
     env = {
         **os.environ,
@@ -125,7 +126,7 @@ def start_server(pg_database: str, warehouse_database: str, cache_dir: str) -> t
     }
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-c", "app/gunicorn_conf.py", "app.wsgi:server"],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -222,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             page = page_bytes(url)
             feeders = requests.get(url + "/api/topology/feeders?zoom=9", timeout=60)
+            lines = requests.get(url + "/api/topology/feeders?zoom=9&form=lines", timeout=60)
             counts = {
                 "overview_paths": int(feeders.headers.get("X-Flux-Count", 0)),
+                "overview_lines": int(lines.headers.get("X-Flux-Count", 0)),
                 "substations": len(requests.get(url + "/api/substations", timeout=60).json()),
                 "active_outages": len(requests.get(url + "/api/outages/active", timeout=60).json()),
             }

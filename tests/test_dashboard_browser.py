@@ -275,7 +275,7 @@ def test_dshb010_initial_load_keeps_the_layout_deck_until_the_first_refresh(dash
     dash_duo.start_server(app, port=free_port())
     load = wait_initial_load(dash_duo.driver, quiet_ms=1500, timeout_s=MAP_TIMEOUT_S)
     # every layer the layout's deck asks for came in and was drawn, by the deck the page started with
-    assert {"feeders.json?zoom=9", "substations.json", "outages.json", "work-orders.json", "crews.json"} <= set(
+    assert {"feeders.json?zoom=9&form=lines", "substations.json", "outages.json", "work-orders.json", "crews.json"} <= set(
         load["layer_requests"]
     )
     assert load["draw_calls"] >= 5 and load["last_draw_call_ms"] > load["layer_data_in_ms"]
