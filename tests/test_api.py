@@ -26,6 +26,7 @@ OPERATIONAL = {
     "/api/crews": "Crew",
     "/api/topology/feeders": "Feeder",
     "/api/topology/feeders?zoom=11": "Feeder",
+    "/api/topology/feeders?form=lines": "FeederLine",
 }
 ANALYTICS = {
     "/api/weather": "WeatherHour",
