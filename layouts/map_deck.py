@@ -24,6 +24,9 @@ MIN_ZOOM, MAX_ZOOM = 6.0, 18.0
 # geometry below zoom 13 and full detail from 13).
 DETAIL_ZOOM = 11.0
 OVERVIEW_ZOOM = 9
+# From here the API's segments carry their full geometry (data/repository.py lod_for_zoom); below
+# it a segment's simplified path is its two end points.
+FULL_ZOOM = 13.0
 # Assets (transformers, poles) load for the viewport from this zoom on.
 ASSET_ZOOM = 14.0
 ASSET_LIMIT = 5000
@@ -58,11 +61,11 @@ LAYER_LABELS = {
     "crews": "Crews",
     "assets": "Assets (zoom ≥ 14)",
 }
-# deck.gl layer ids of the feeder layer at each level of detail (callbacks/navigation.py reads
-# clicks by them).
-FEEDER_OVERVIEW_LAYER = "feeders_overview"
-FEEDER_DETAIL_LAYER = "feeders"
-FEEDER_LAYER_IDS = (FEEDER_OVERVIEW_LAYER, FEEDER_DETAIL_LAYER)
+# deck.gl layer ids of the feeder layer: straight lines (overview and simplified segments) and
+# paths (full geometry); callbacks/navigation.py reads clicks by them.
+FEEDER_LINES_LAYER = "feeders_lines"
+FEEDER_PATHS_LAYER = "feeders"
+FEEDER_LAYER_IDS = (FEEDER_LINES_LAYER, FEEDER_PATHS_LAYER)
 DEFAULT_LAYERS = ("feeders", "substations", "outages", "work_orders", "crews", "assets")
 
 # Layer URLs (app/map_routes.py: the REST routes of app/api.py with the ".json" that deck.gl's
@@ -215,9 +218,12 @@ def _live(url: str, refresh_token: int | str | None) -> str:
 
 
 def _feeder_layer(view: MapView, visible: bool) -> pdk.Layer:
-    """Overview: a LineLayer. SwiftShader (software WebGL, as on many operators' VMs) compiles its
-    shader in a fraction of the PathLayer's, which was most of the map's first frame. The two get
-    different ids: deck.gl matches layers by id and would hand one type's state to the other."""
+    """A LineLayer below FULL_ZOOM: SwiftShader (software WebGL, as on many operators' VMs)
+    compiles its shader in a fraction of the PathLayer's, which was most of the map's first frame,
+    and a simplified segment is one straight line anyway. The overview's rows are lines
+    (source/target), a simplified segment's a two-point path: one layer reads both, so zooming
+    between them keeps the lines drawn until the new ones are in. Full geometry is a PathLayer with
+    another id: deck.gl matches layers by id and would hand one type's state to the other."""
     common = {
         "data": feeder_url(view),
         "visible": visible,
@@ -228,11 +234,17 @@ def _feeder_layer(view: MapView, visible: bool) -> pdk.Layer:
         "width_units": "pixels",
         "width_min_pixels": 1,
     }
-    if level_of_detail(view.zoom) == "overview":
+    overview = level_of_detail(view.zoom) == "overview"
+    if overview or view.zoom < FULL_ZOOM:
         return pdk.Layer(
-            "LineLayer", id=FEEDER_OVERVIEW_LAYER, get_source_position="source", get_target_position="target", get_width=2, **common
+            "LineLayer",
+            id=FEEDER_LINES_LAYER,
+            get_source_position="source ? source : path[0]",
+            get_target_position="target ? target : path[path.length - 1]",
+            get_width=2 if overview else 3,
+            **common,
         )
-    return pdk.Layer("PathLayer", id=FEEDER_DETAIL_LAYER, get_path="path", get_width=3, joint_rounded=False, **common)
+    return pdk.Layer("PathLayer", id=FEEDER_PATHS_LAYER, get_path="path", get_width=3, joint_rounded=False, **common)
 
 
 def create_layers(
