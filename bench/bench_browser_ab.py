@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import sys
 import tempfile
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "A/B of the operator dashboard's initial load in headless Chromium (software WebGL), seed scale",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": ".venv/bin/python -m bench.bench_browser_ab " + " ".join(argv or sys.argv[1:]),
+        "command": ".venv/bin/python -m bench.bench_browser_ab " + shlex.join(argv or sys.argv[1:]),
         "duration_s": round(time.monotonic() - started, 1),
         "sides": {args.label_a: str(sides["A"]), args.label_b: str(sides["B"])},
         "method": "loads alternate A B / B A per pair, each a fresh Chromium (cold HTTP cache) against its "

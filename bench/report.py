@@ -184,6 +184,31 @@ def browser(d: dict) -> list[Row]:
     return rows
 
 
+def browser_ab(d: dict) -> list[Row]:
+    """bench/bench_browser_ab.py: medians of alternating loads, judged by the ratio (B / A)."""
+    rows = []
+    for size, s in (d.get("sizes") or {}).items():
+        (a, med_a), (b, med_b) = list(s["median"].items())
+        la = s.get("load_average_1m") or {}
+        rows += [
+            Row(f"{size}: map, last draw on screen, {a} → {b} {med_a['map_last_draw_ms']:,.0f} → "
+                f"{med_b['map_last_draw_ms']:,.0f} ms (1-min load {la.get('min')}–{la.get('max')}), median pair ratio",
+                s.get("median_pair_ratio_map_last_draw"), "×"),
+            Row(f"  {size}: long task at the first draw, {med_a['long_task_at_first_draw_ms']:,.0f} → "
+                f"{med_b['long_task_at_first_draw_ms']:,.0f} ms, ratio", get(s, "ratio_after_over_before.long_task_at_first_draw_ms"), "×"),
+        ]
+    z = d.get("zoom_in")
+    if z:
+        (a, med_a), (b, med_b) = list(z["median"].items())
+        rows += [
+            Row(f"{z['size']}: first zoom past the overview, last frame, {a} → {b} {med_a['zoom_last_frame_ms']:,.0f} → "
+                f"{med_b['zoom_last_frame_ms']:,.0f} ms, ratio", get(z, "ratio_after_over_before.zoom_last_frame_ms"), "×"),
+            Row(f"  {z['size']}: its longest task, {med_a['zoom_longest_task_ms']:,.0f} → {med_b['zoom_longest_task_ms']:,.0f} ms, ratio",
+                get(z, "ratio_after_over_before.zoom_longest_task_ms"), "×"),
+        ]
+    return rows
+
+
 def agent(d: dict) -> list[Row]:
     target = get(d, "target.first_token_s")
     rows = [Row("chat: worst question's median time to first token", d.get("worst_median_first_token_s"), "s",
@@ -251,6 +276,10 @@ SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] =
      "browser per run, the server's read cache warm; median of 5 loads per window size. The map's figure is the last "
      "WebGL draw of the initial load (draw calls timestamped by a script installed before any page script; the "
      "load is over once every layer's data is in and drawn and the page has been quiet for 2 s).", [("browser", browser)]),
+    ("Browser A/B", "Two checkouts' apps side by side, cold loads alternating (A B, B A) on the shared machine: the "
+     "ratios, not the absolute times, say what a change did. Overview feeders as a LineLayer instead of a PathLayer, "
+     "then simplified segments too.",
+     [("browser_ab_lines", browser_ab), ("browser_ab_lines_zoom", browser_ab), ("browser_ab_lines_simplified", browser_ab)]),
     ("Time to first token", "The chat's local agent (no Cortex reachable here); first streamed text.", [("agent", agent)]),
     ("Load test", "Locust, headless, against gunicorn with the production config on 127.0.0.1, seed scale. "
      "Each operator loads the page, polls the real-time panels every 15 s, pans the map and asks one chat question "
