@@ -80,7 +80,7 @@ def test_page004_index_page_preloads_the_layout_decks_layer_data(client):
     deck = _find(json.loads(client.get("/_dash-layout").data), ids.MAP_DECK)["props"]["data"]
     wanted = [layer["data"].split("#")[0] for layer in deck["layers"] if isinstance(layer["data"], str) and layer["visible"]]
     assert sorted(p.replace("&amp;", "&") for p in preloads) == sorted(wanted)
-    assert "/api/map/feeders.json?zoom=9" in wanted
+    assert "/api/map/feeders.json?zoom=9&form=lines" in wanted
     for url in preloads:  # each one answers, as JSON
         response = client.get(url.replace("&amp;", "&"))
         assert response.status_code == 200 and response.mimetype == "application/json"
