@@ -22,6 +22,7 @@ from data.read.models import (
     CREW_STATUSES,
     CUSTOMER_SEGMENTS,
     DETAIL_KINDS,
+    FEEDER_FORMS,
     OUTAGE_STATUSES,
     PRIORITIES,
     WORK_ORDER_STATUSES,
@@ -37,6 +38,7 @@ from data.read.repository import (
     WORK_ORDERS_DEFAULT_LIMIT,
     WORK_ORDERS_MAX_LIMIT,
     Repository,
+    lod_for_zoom,
 )
 
 log = logging.getLogger("flux.api")
@@ -97,8 +99,10 @@ def substations():
 
 @bp.get("/api/topology/feeders")
 def feeder_topology():
-    a = _args({"zoom": v.number(0, 24), "bbox": v.bbox}, {"zoom": 9.0})
-    result = repo().feeder_topology(zoom=a["zoom"], bbox=a["bbox"])
+    a = _args({"zoom": v.number(0, 24), "bbox": v.bbox, "form": v.one_of(*FEEDER_FORMS)}, {"zoom": 9.0, "form": "paths"})
+    if a["form"] == "lines" and lod_for_zoom(a["zoom"], a["bbox"]) != "overview":
+        raise v.ValidationError("form=lines is served at the overview level of detail only (zoom below 10)")
+    result = repo().feeder_topology(**a)
     g.flux_provenance = result.provenance
     layer = result.data
     etag = f'W/"{layer.etag}"'

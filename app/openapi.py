@@ -68,6 +68,13 @@ SCHEMAS: dict[str, dict] = {
             "path": arr(arr(N)),
         }
     ),
+    # form=lines: a circuit's overview path cut at each vertex, for deck.gl's LineLayer
+    "FeederLine": obj(
+        {
+            "id": S, "circuit_id": S, "load_percent": N,
+            "source": arr(N), "target": arr(N),
+        }
+    ),
     "Asset": obj(
         {
             "asset_id": S, "asset_name": S, "asset_type": S, "latitude": N, "longitude": N,
@@ -333,11 +340,13 @@ def document() -> dict[str, Any]:
         "/api/substations": get("All substations", arr(ref("Substation")), tag=op),
         "/api/topology/feeders": get(
             "Feeder paths for the map, level of detail by zoom",
-            arr(ref("Feeder")),
+            arr({"oneOf": [ref("Feeder"), ref("FeederLine")]}),
             [
                 q("zoom", {"type": "number", "minimum": 0, "maximum": 24, "default": 9},
                   "map zoom: < 10 one path per circuit, < 13 simplified segments, >= 13 with bbox full detail"),
                 q("bbox", BBOX, "viewport"),
+                q("form", enum(["paths", "lines"]),
+                  "paths (default, Feeder) or, at zoom < 10 only, each path cut into its straight lines (FeederLine)"),
             ],
             tag=op,
             extra={"304": {"description": "not modified (If-None-Match matched the ETag)"}},

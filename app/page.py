@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from html import escape
 
 import dash
 from dash._utils import to_json
@@ -18,7 +19,9 @@ from flask import copy_current_request_context
 
 from callbacks.common import now
 from callbacks.kpis import current_kpis
+from layouts import ids
 from layouts.header import create_kpi_row, kpi_row_html
+from layouts.map_deck import preload_urls
 
 # The page never waits longer than this for the KPIs: a slow warehouse leaves the placeholders,
 # and the KPI callback fills them in (the read started here warms the shared cache for it). The
@@ -39,6 +42,18 @@ def kpis_within_budget(budget_s: float) -> tuple[dict[str, str], dict[str, str]]
 
 
 class FluxDash(dash.Dash):
+    _map_preloads: str | None = None
+
+    def map_preloads(self) -> str:
+        """<link rel=preload> for the layout deck's layer data: deck.gl asks for it only once the
+        scripts have run and the deck exists; preloaded, it is there when the deck is built."""
+        if self._map_preloads is None:
+            deck = next((c.data for c in self.layout._traverse() if getattr(c, "id", None) == ids.MAP_DECK), {})
+            self._map_preloads = "".join(
+                f'<link rel="preload" href="{escape(url)}" as="fetch" crossorigin="anonymous">' for url in preload_urls(deck)
+            )
+        return self._map_preloads
+
     def serve_layout(self):
         page = to_json(self.get_layout())
         kpis = kpis_within_budget(LAYOUT_KPI_BUDGET_S)
@@ -55,4 +70,5 @@ class FluxDash(dash.Dash):
                 '<div id="react-entry-point"><div class="flux-root"><div class="flux-prerender-navbar"></div>'
                 f'<div class="flux-main px-2">{kpi_row_html(*kpis)}</div></div></div>'
             )
+        kwargs["metas"] = kwargs.get("metas", "") + self.map_preloads()
         return super().interpolate_index(**kwargs)

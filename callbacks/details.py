@@ -38,9 +38,10 @@ def show_details(selection, _n, shown_trace):
     try:
         parsed = parse_selection(selection)
     except ValidationError as exc:
-        return create_error_alert(f"That selection cannot be shown: {exc}."), "Details", None
+        return create_error_alert(f"That selection cannot be shown: {exc}."), "Details", None if shown_trace else no_update
     if parsed is None:
-        return create_details_placeholder(), "Details", None
+        # no trace to clear: leave the map's input alone so the map keeps its deck
+        return create_details_placeholder(), "Details", None if shown_trace else no_update
     kind, item_id = parsed
     repo = repository()
     try:

@@ -4,7 +4,7 @@ this callback reads nothing; the feeder URL only changes with level of detail an
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, ctx, no_update
+from dash import Input, Output, State, callback, ctx, no_update
 
 from callbacks.common import settings
 from layouts import ids
@@ -19,8 +19,9 @@ from layouts.map_deck import MapView, create_deck, level_of_detail
     Input(ids.MAP_LAYER_TOGGLES, "value"),
     Input(ids.MAP_TRACE, "data"),
     Input(ids.REFRESH, "n_intervals"),
+    State(ids.MAP_DECK, "data"),
 )
-def update_deck(view, target, visible, trace, n_intervals):
+def update_deck(view, target, visible, trace, n_intervals, shown_deck):
     if ctx.triggered_id is None and not target:
         # page load without a link target: the layout's deck is already this one
         return no_update, no_update
@@ -33,6 +34,10 @@ def update_deck(view, target, visible, trace, n_intervals):
         basemap_style=settings().basemap_style,
         trace=trace,
     )
+    if deck == shown_deck:
+        # Inputs that settle on load (an empty trace, the home view) rebuild the same deck: a
+        # replaced spec would make deck.gl rebuild every layer and redraw for nothing.
+        return no_update, no_update
     lod = level_of_detail(map_view.zoom)
     return deck, f"{lod} · zoom {map_view.zoom:.1f}"
 

@@ -11,6 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.url_state import parse_url_state
 from layouts import ids
+from layouts.map_deck import FEEDER_LAYER_IDS
 
 ROW_ZOOM = 14.0
 _LAYER_ID = re.compile(r"id: '([^']+)'")
@@ -28,7 +29,7 @@ def selection_from_click(info: dict | None) -> dict | None:
         return {"kind": "substation", "id": obj.get("substation_id")}
     if layer == "outages" or (layer is None and "outage_id" in obj):
         return {"kind": "outage", "id": obj.get("outage_id")}
-    if layer == "feeders" or (layer is None and "path" in obj):
+    if layer in FEEDER_LAYER_IDS or (layer is None and ("path" in obj or "source" in obj)):
         return {"kind": "feeder", "id": feeder_segment_id(obj)}
     if layer == "work_orders" or (layer is None and "work_order_id" in obj):
         return selection_for_work_order(obj)

@@ -24,6 +24,9 @@ MIN_ZOOM, MAX_ZOOM = 6.0, 18.0
 # geometry below zoom 13 and full detail from 13).
 DETAIL_ZOOM = 11.0
 OVERVIEW_ZOOM = 9
+# From here the API's segments carry their full geometry (data/repository.py lod_for_zoom); below
+# it a segment's simplified path is its two end points.
+FULL_ZOOM = 13.0
 # Assets (transformers, poles) load for the viewport from this zoom on.
 ASSET_ZOOM = 14.0
 ASSET_LIMIT = 5000
@@ -58,6 +61,11 @@ LAYER_LABELS = {
     "crews": "Crews",
     "assets": "Assets (zoom ≥ 14)",
 }
+# deck.gl layer ids of the feeder layer: straight lines (overview and simplified segments) and
+# paths (full geometry); callbacks/navigation.py reads clicks by them.
+FEEDER_LINES_LAYER = "feeders_lines"
+FEEDER_PATHS_LAYER = "feeders"
+FEEDER_LAYER_IDS = (FEEDER_LINES_LAYER, FEEDER_PATHS_LAYER)
 DEFAULT_LAYERS = ("feeders", "substations", "outages", "work_orders", "crews", "assets")
 
 # Layer URLs (app/map_routes.py: the REST routes of app/api.py with the ".json" that deck.gl's
@@ -185,10 +193,10 @@ def _bbox_param(bbox: tuple[float, float, float, float]) -> str:
 
 
 def feeder_url(view: MapView) -> str:
-    """Overview: every circuit, one simplified path each, the same URL at every low zoom (cached).
-    Detail: segments in the snapped viewport."""
+    """Overview: every circuit, one simplified path each cut into its straight lines, the same URL
+    at every low zoom (cached). Detail: segments in the snapped viewport."""
     if level_of_detail(view.zoom) == "overview":
-        return f"{API_FEEDERS}?{urlencode({'zoom': OVERVIEW_ZOOM})}"
+        return f"{API_FEEDERS}?{urlencode({'zoom': OVERVIEW_ZOOM, 'form': 'lines'})}"
     z = int(view.zoom)
     return f"{API_FEEDERS}?{urlencode({'bbox': _bbox_param(snap_bbox(view.bounds(), z)), 'zoom': z})}"
 
@@ -209,6 +217,36 @@ def _live(url: str, refresh_token: int | str | None) -> str:
     return f"{url}#t={refresh_token}"
 
 
+def _feeder_layer(view: MapView, visible: bool) -> pdk.Layer:
+    """A LineLayer below FULL_ZOOM: SwiftShader (software WebGL, as on many operators' VMs)
+    compiles its shader in a fraction of the PathLayer's, which was most of the map's first frame,
+    and a simplified segment is one straight line anyway. The overview's rows are lines
+    (source/target), a simplified segment's a two-point path: one layer reads both, so zooming
+    between them keeps the lines drawn until the new ones are in. Full geometry is a PathLayer with
+    another id: deck.gl matches layers by id and would hand one type's state to the other."""
+    common = {
+        "data": feeder_url(view),
+        "visible": visible,
+        "pickable": True,
+        "auto_highlight": True,
+        "highlight_color": [255, 255, 255, 160],
+        "get_color": loading_color_expression(),
+        "width_units": "pixels",
+        "width_min_pixels": 1,
+    }
+    overview = level_of_detail(view.zoom) == "overview"
+    if overview or view.zoom < FULL_ZOOM:
+        return pdk.Layer(
+            "LineLayer",
+            id=FEEDER_LINES_LAYER,
+            get_source_position="source ? source : path[0]",
+            get_target_position="target ? target : path[path.length - 1]",
+            get_width=2 if overview else 3,
+            **common,
+        )
+    return pdk.Layer("PathLayer", id=FEEDER_PATHS_LAYER, get_path="path", get_width=3, joint_rounded=False, **common)
+
+
 def create_layers(
     view: MapView,
     visible: tuple[str, ...] | list[str] = DEFAULT_LAYERS,
@@ -216,23 +254,7 @@ def create_layers(
     trace: dict | None = None,
 ) -> list[pdk.Layer]:
     shown = set(visible)
-    layers = [
-        pdk.Layer(
-            "PathLayer",
-            id="feeders",
-            data=feeder_url(view),
-            visible="feeders" in shown,
-            pickable=True,
-            auto_highlight=True,
-            highlight_color=[255, 255, 255, 160],
-            get_path="path",
-            get_color=loading_color_expression(),
-            get_width=3 if level_of_detail(view.zoom) == "detail" else 2,
-            width_units="pixels",
-            width_min_pixels=1,
-            joint_rounded=False,
-        ),
-    ]
+    layers = [_feeder_layer(view, "feeders" in shown)]
     if trace and trace.get("paths"):
         layers.append(
             pdk.Layer(
@@ -372,6 +394,16 @@ def create_deck(
         for v in spec.get("views", []):
             v.pop("mapStyle", None)
     return spec
+
+
+def preload_urls(deck: dict) -> list[str]:
+    """The layer URLs a deck fetches first (visible layers with URL data), without the refresh
+    fragment: the browser can fetch them alongside the page's scripts."""
+    return [
+        layer["data"].split("#", 1)[0]
+        for layer in deck.get("layers", [])
+        if isinstance(layer.get("data"), str) and layer.get("visible", True) is not False
+    ]
 
 
 def uses_basemap(basemap_style: str | None) -> dict:

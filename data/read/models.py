@@ -111,11 +111,17 @@ class ReadResult(Generic[T]):
     provenance: Provenance
 
 
+# How a feeder layer is cut: paths (PathLayer) or one straight line per pair of vertices (LineLayer).
+FEEDER_FORMS = ("paths", "lines")
+
+
 @dataclass(frozen=True)
 class FeederLayer:
     """Feeder paths for deck.gl as compact JSON: ``[{"id", "circuit_id", "load_percent",
     "path": [[lon, lat], ...]}, ...]``; ``lod`` is overview | simplified | full. (The substation is
-    the circuit id's prefix; leaving it out saves 17 % of the bytes.)
+    the circuit id's prefix; leaving it out saves 17 % of the bytes.) In the ``lines`` form
+    (overview only) each path is cut into its straight lines, ``"source"``/``"target"`` in place
+    of ``"path"``, for deck.gl's LineLayer.
 
     Kept gzipped (what goes on the wire and into the shared cache) with a content ETag, so a
     cached layer is served without re-compressing or re-hashing megabytes."""

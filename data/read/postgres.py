@@ -118,8 +118,12 @@ class PostgresStore(Store):
     def _id_list(self, ids: Sequence[str] | None) -> list[str] | None:
         return list(ids) if ids else None
 
-    def feeder_layer(self, *, lod: str, bbox: BBox | None) -> StoreResult[FeederLayer]:
+    def feeder_layer(self, *, lod: str, bbox: BBox | None, form: str = "paths") -> StoreResult[FeederLayer]:
+        if form == "lines" and lod != "overview":
+            raise ValueError("feeder lines are served at the overview level of detail only")
         name = {"overview": "feeders_overview", "simplified": "feeders_simplified", "full": "feeders_full"}[lod]
+        if form == "lines":
+            name = "feeders_overview_lines"
         params = {"decimals": LOD_DECIMALS[lod], **(bbox.as_params() if bbox else NO_BBOX)}
         result = self._fetch(name, params)
         (row,) = result.data

@@ -28,6 +28,7 @@ import psycopg
 from data.read import panels
 from data.read.breaker import CircuitBreaker
 from data.read.models import (
+    FEEDER_FORMS,
     AnalyticsUnavailable,
     BBox,
     FeederLayer,
@@ -320,17 +321,22 @@ class Repository:
         """All substations: id, name, location, capacity, voltage, commissioning, status."""
         return self._operational("substations", {}, lambda s: s.substations(), table="substations")
 
-    def feeder_topology(self, *, zoom: float = 9.0, bbox: BBox | None = None) -> ReadResult[FeederLayer]:
-        """Feeder paths for the map at the level of detail for ``zoom``, inside ``bbox``."""
+    def feeder_topology(self, *, zoom: float = 9.0, bbox: BBox | None = None, form: str = "paths") -> ReadResult[FeederLayer]:
+        """Feeder paths for the map at the level of detail for ``zoom``, inside ``bbox``;
+        ``form="lines"`` (overview only: ValueError otherwise) cuts them into straight lines."""
         lod = lod_for_zoom(zoom, bbox)
+        if form not in FEEDER_FORMS:
+            raise ValueError(f"unknown feeder form {form}")
+        if form == "lines" and lod != "overview":
+            raise ValueError("feeder lines are served at the overview level of detail only")
         if bbox is not None and lod in FEEDER_GRID_DEG:
             # nearby viewports share one answer (and one cache entry, and one ETag)
             bbox = bbox.snapped(FEEDER_GRID_DEG[lod])
-        params = {"lod": lod, "bbox": bbox.key() if bbox else None}
+        params = {"lod": lod, "bbox": bbox.key() if bbox else None, "form": form}
         return self._operational(
             "feeder_topology",
             params,
-            lambda s: s.feeder_layer(lod=lod, bbox=bbox),
+            lambda s: s.feeder_layer(lod=lod, bbox=bbox, form=form),
             table="circuits" if lod == "overview" else "feeder_segments",
             is_empty=lambda layer: layer.count == 0,
         )

@@ -44,8 +44,9 @@ class Store(ABC):
         """Bind a list of ids (None: no filter)."""
 
     @abstractmethod
-    def feeder_layer(self, *, lod: str, bbox: BBox | None) -> StoreResult[FeederLayer]:
-        """Feeder paths at a level of detail, as compact JSON (see FeederLayer)."""
+    def feeder_layer(self, *, lod: str, bbox: BBox | None, form: str = "paths") -> StoreResult[FeederLayer]:
+        """Feeder paths at a level of detail, as compact JSON (see FeederLayer); ``form="lines"``
+        (overview only) cuts them into straight lines."""
 
     # -- shared reads -------------------------------------------------------------------------
     def _read(self, name: str, **params: Any) -> StoreResult[list[Row]]:

@@ -153,7 +153,9 @@ class WarehouseStore(Store):
         # to [A-Za-z0-9_-], so a comma can never be part of one.
         return ",".join(ids) if ids else None
 
-    def feeder_layer(self, *, lod: str, bbox: BBox | None) -> StoreResult[FeederLayer]:
+    def feeder_layer(self, *, lod: str, bbox: BBox | None, form: str = "paths") -> StoreResult[FeederLayer]:
+        if form == "lines" and lod != "overview":
+            raise ValueError("feeder lines are served at the overview level of detail only")
         decimals = LOD_DECIMALS[lod]
         name = "feeders_overview" if lod == "overview" else "feeders_segments"
         params: dict[str, Any] = dict(bbox.as_params() if bbox else NO_BBOX)
@@ -165,14 +167,15 @@ class WarehouseStore(Store):
             path = parse_linestring(row["wkt"], decimals)
             if bbox is not None and not bbox_meets(path, bbox):
                 continue
-            items.append(
-                {
-                    "id": row["id"],
-                    "circuit_id": row["circuit_id"],
-                    "load_percent": round(float(row["load_percent"] or 0.0), 1),
-                    "path": path,
-                }
-            )
+            feeder = {
+                "id": row["id"],
+                "circuit_id": row["circuit_id"],
+                "load_percent": round(float(row["load_percent"] or 0.0), 1),
+            }
+            if form == "lines":
+                items += [{**feeder, "source": a, "target": b} for a, b in zip(path, path[1:])]
+            else:
+                items.append({**feeder, "path": path})
         return StoreResult(FeederLayer.build(orjson.dumps(items), count=len(items), lod=lod), result.freshness)
 
     def trace_upstream(self, *, segment_id: str) -> StoreResult[list[Row]]:

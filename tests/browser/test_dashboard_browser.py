@@ -14,10 +14,13 @@ from callbacks.kpis import kpi_values
 from layouts import ids
 from tests.dashboard_support import (
     CANVAS_DRAWN_PIXELS_JS,
+    DRAW_PROBE_JS,
+    DRAW_PROBE_STATE_JS,
     LAYERS_LOADED_JS,
     PROJECT_JS,
     free_port,
     wait_for,
+    wait_initial_load,
 )
 
 pytestmark = pytest.mark.timeout(240)
@@ -259,4 +262,93 @@ def test_dshb009_zoom_switches_level_of_detail_and_loads_assets_for_the_viewport
     dash_duo.wait_for_contains_text(f"#{ids.MAP_LOD}", "overview", timeout=20)
     wait_for(lambda: float(re.search(r"z=([0-9.]+)", dash_duo.driver.current_url).group(1)) < 11, timeout_s=10)
     wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+    assert _severe(dash_duo) == []
+
+
+def test_dshb010_initial_load_keeps_the_layout_deck_until_the_first_refresh(dash_duo, dashboard_settings):
+    from app import create_app
+
+    # a refresh far away, so that everything this test sees is the initial load
+    app = create_app(dashboard_settings.model_copy(update={"refresh_interval_s": 120}))
+    # before any page script: timestamps WebGL draws, notes each callback answer that replaces the deck
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": DRAW_PROBE_JS})
+    dash_duo.start_server(app, port=free_port())
+    load = wait_initial_load(dash_duo.driver, quiet_ms=1500, timeout_s=MAP_TIMEOUT_S)
+    # every layer the layout's deck asks for came in and was drawn, by the deck the page started with
+    assert {"feeders.json?zoom=9&form=lines", "substations.json", "outages.json", "work-orders.json", "crews.json"} <= set(
+        load["layer_requests"]
+    )
+    assert load["draw_calls"] >= 5 and load["last_draw_call_ms"] > load["layer_data_in_ms"]
+    assert load["deck_replacements"] == 0, load
+    # the probe does see a replacement: a layer toggle rebuilds the deck once
+    dash_duo.driver.find_element(By.CSS_SELECTOR, f'#{ids.MAP_LAYER_TOGGLES} input[value="crews"]').click()
+    wait_for(lambda: len(dash_duo.driver.execute_script(DRAW_PROBE_STATE_JS)["deckReplacements"]) == 1, timeout_s=20)
+    assert dash_duo.get_logs() == []
+
+
+# What deck.gl has under a canvas pixel: the layer id and the row it drew there.
+PICK_JS = """
+const deck = window.fluxMap && window.fluxMap.deck();
+const info = deck && deck.pickObject({x: arguments[0], y: arguments[1], radius: 2});
+return info && info.object ? {layer: info.layer.id, type: info.layer.constructor.layerName, object: info.object} : null;
+"""
+TOOLTIP_JS = """
+const tip = document.querySelector('.deck-tooltip');
+if (!tip || tip.style.display === 'none') return null;
+const out = {};
+tip.querySelectorAll('[data-k]').forEach(r => { out[r.dataset.k] = r.dataset.v; });
+return out;
+"""
+
+
+def _longest(rows: list[dict], ends) -> dict:
+    """The row whose straight line is longest (easiest to hit with the cursor)."""
+    def length(r):
+        a, b = ends(r)
+        return abs(a[0] - b[0]) + abs(a[1] - b[1])
+
+    return max(rows, key=length)
+
+
+def test_dshb011_feeder_lines_draw_hover_and_click_as_their_circuit(dash_duo, dashboard_settings):
+    """Overview and simplified feeders are a LineLayer: the overview's lines show their circuit's
+    tooltip and a click opens the circuit (its head segment); simplified segments are picked as
+    themselves."""
+    _start(dash_duo, dashboard_settings)
+    wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+    for layer in ("substations", "outages", "work_orders", "crews"):
+        dash_duo.driver.find_element(By.CSS_SELECTOR, f'#{ids.MAP_LAYER_TOGGLES} input[value="{layer}"]').click()
+    wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+    lines = requests.get(dash_duo.server_url + "/api/map/feeders.json?zoom=9&form=lines", timeout=30).json()
+    line = _longest(lines, lambda r: (r["source"], r["target"]))
+    mid = [(line["source"][i] + line["target"][i]) / 2 for i in (0, 1)]
+    canvas = dash_duo.find_element(f"#{ids.MAP_DECK}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start', behavior: 'instant'})", canvas)
+    x, y = wait_for(lambda: dash_duo.driver.execute_script(PROJECT_JS, *mid), timeout_s=10)[:2]
+    picked = wait_for(lambda: dash_duo.driver.execute_script(PICK_JS, x, y), timeout_s=10)
+    assert picked["layer"] == "feeders_lines" and picked["type"] == "LineLayer"
+    circuit = picked["object"]["circuit_id"]
+    assert picked["object"]["id"] == circuit and {"source", "target", "load_percent"} <= set(picked["object"])
+    ActionChains(dash_duo.driver).move_to_element_with_offset(canvas, x, y).perform()
+    tip = wait_for(lambda: dash_duo.driver.execute_script(TOOLTIP_JS), timeout_s=10)
+    assert tip["Feeder"] == circuit and tip["Circuit"] == circuit
+    assert float(tip["Load %"]) == picked["object"]["load_percent"]
+    ActionChains(dash_duo.driver).move_to_element_with_offset(canvas, x, y).click().perform()
+    dash_duo.wait_for_text_to_equal(f"#{ids.DETAILS_TITLE}", f"Feeder {circuit}-S0001", timeout=20)
+    # simplified segments (zoom 11-13) in the same LineLayer, each picked as its own segment
+    dash_duo.driver.get(f"{dash_duo.server_url}/?lon={mid[0]:.5f}&lat={mid[1]:.5f}&z=12")
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_LOD}", "detail · zoom 12", timeout=20)
+
+    def segments():
+        return dash_duo.driver.execute_script(
+            "const l = window.fluxMap.deck().layerManager.getLayers().find(l => l.id === 'feeders_lines');"
+            "return l && l.isLoaded && Array.isArray(l.props.data) && l.props.data.length && l.props.data[0].path ? l.props.data : null;"
+        )
+
+    segment = _longest(wait_for(segments, timeout_s=MAP_TIMEOUT_S), lambda r: (r["path"][0], r["path"][-1]))
+    wait_for(lambda: dash_duo.driver.execute_script(LAYERS_LOADED_JS), timeout_s=MAP_TIMEOUT_S)
+    seg_mid = [(segment["path"][0][i] + segment["path"][-1][i]) / 2 for i in (0, 1)]
+    x, y = wait_for(lambda: dash_duo.driver.execute_script(PROJECT_JS, *seg_mid), timeout_s=10)[:2]
+    picked = wait_for(lambda: dash_duo.driver.execute_script(PICK_JS, x, y), timeout_s=10)
+    assert picked["layer"] == "feeders_lines" and "-S" in picked["object"]["id"]
     assert _severe(dash_duo) == []

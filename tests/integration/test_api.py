@@ -26,6 +26,7 @@ OPERATIONAL = {
     "/api/crews": "Crew",
     "/api/topology/feeders": "Feeder",
     "/api/topology/feeders?zoom=11": "Feeder",
+    "/api/topology/feeders?form=lines": "FeederLine",
 }
 ANALYTICS = {
     "/api/weather": "WeatherHour",
@@ -189,6 +190,29 @@ def test_api005b_nearby_viewports_share_one_feeder_answer(client):
     assert far.headers["ETag"] != a.headers["ETag"]
 
 
+def test_api005c_overview_lines_are_the_paths_cut_at_each_vertex(client):
+    """form=lines (the map's overview LineLayer): each circuit's path as its consecutive vertex
+    pairs, in order, with the circuit's id and load; its own ETag; the map's .json alias agrees."""
+    paths = _body(client.get("/api/topology/feeders?zoom=8", headers={"Accept-Encoding": "gzip"}))
+    resp = client.get("/api/topology/feeders?zoom=8&form=lines", headers={"Accept-Encoding": "gzip"})
+    assert resp.status_code == 200 and resp.headers["X-Flux-Lod"] == "overview"
+    lines = _body(resp)
+    assert int(resp.headers["X-Flux-Count"]) == len(lines) == sum(len(p["path"]) - 1 for p in paths)
+    assert all(set(line) == {"id", "circuit_id", "load_percent", "source", "target"} for line in lines)
+    by_circuit: dict[str, list[dict]] = {}
+    for line in lines:
+        by_circuit.setdefault(line["id"], []).append(line)
+    for path in paths:
+        cut = by_circuit[path["id"]]
+        assert [c["source"] for c in cut] + [cut[-1]["target"]] == path["path"], path["id"]
+        assert {(c["circuit_id"], c["load_percent"]) for c in cut} == {(path["circuit_id"], path["load_percent"])}
+    assert resp.headers["ETag"] != client.get("/api/topology/feeders?zoom=8").headers["ETag"]
+    again = client.get("/api/topology/feeders?zoom=8&form=lines", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
+    alias = client.get("/api/map/feeders.json?zoom=9&form=lines", headers={"Accept-Encoding": "gzip"})
+    assert alias.headers["ETag"] == resp.headers["ETag"] and _body(alias) == lines
+
+
 @pytest.mark.badinput
 @pytest.mark.parametrize(
     "path",
@@ -218,6 +242,9 @@ def test_api005b_nearby_viewports_share_one_feeder_answer(client):
         "/api/substations?x=1",
         "/api/topology/feeders?zoom=99",
         "/api/topology/feeders?zoom=abc",
+        "/api/topology/feeders?form=arcs",
+        "/api/topology/feeders?zoom=11&form=lines",
+        "/api/topology/feeders?zoom=8&bbox=-95.5,29.6,-95.3,29.8&form=lines&form=lines",
         "/api/customers/search",
         "/api/customers/search?q=a",
         "/api/details/planet/SUB-001",

@@ -19,6 +19,8 @@ from layouts.map_deck import (
     API_FEEDERS,
     ASSET_ZOOM,
     DETAIL_ZOOM,
+    FEEDER_LINES_LAYER,
+    FULL_ZOOM,
     HOME_VIEW,
     TOOLTIP_HTML,
     MapView,
@@ -61,11 +63,20 @@ def test_dshu002_offline_deck_has_no_basemap_and_carto_when_configured():
 
 
 def test_dshu003_level_of_detail_and_viewport_urls():
-    overview = [_layers(create_deck(view=MapView(-95.4, 29.7, z)))["feeders"]["data"] for z in (7, 9, DETAIL_ZOOM - 0.1)]
+    decks = [_layers(create_deck(view=MapView(-95.4, 29.7, z))) for z in (7, 9, DETAIL_ZOOM - 0.1)]
+    overview = [d[FEEDER_LINES_LAYER]["data"] for d in decks]
     # one cached URL for every overview zoom: panning at overview never re-fetches feeders
     assert len(set(overview)) == 1 and overview[0].startswith(API_FEEDERS) and "bbox" not in overview[0]
+    # the overview is drawn as straight lines (the cheapest shader to compile), detail as paths;
+    # the two never share a layer id, so deck.gl never hands one type's state to the other
+    assert overview[0].endswith("form=lines") and all(d[FEEDER_LINES_LAYER]["@@type"] == "LineLayer" for d in decks)
+    assert all("feeders" not in d for d in decks)
+    # simplified segments (two points each) are lines too, in the same layer; full geometry is paths
+    simplified = _layers(create_deck(view=MapView(-95.4, 29.7, FULL_ZOOM - 0.5, (-95.5, 29.6, -95.3, 29.8))))
+    assert simplified[FEEDER_LINES_LAYER]["@@type"] == "LineLayer" and "zoom=12" in simplified[FEEDER_LINES_LAYER]["data"]
     detail = _layers(create_deck(view=MapView(-95.4, 29.7, 13.5, (-95.44, 29.66, -95.36, 29.74))))
-    assert "bbox=" in detail["feeders"]["data"] and "zoom=13" in detail["feeders"]["data"]
+    assert detail["feeders"]["@@type"] == "PathLayer" and FEEDER_LINES_LAYER not in detail
+    assert "bbox=" in detail["feeders"]["data"] and "zoom=13" in detail["feeders"]["data"] and "form" not in detail["feeders"]["data"]
     # small pans inside the snapped grid share one URL
     nudged = _layers(create_deck(view=MapView(-95.401, 29.701, 13.5, (-95.441, 29.661, -95.361, 29.741))))
     assert nudged["feeders"]["data"] == detail["feeders"]["data"]
@@ -78,7 +89,7 @@ def test_dshu003_level_of_detail_and_viewport_urls():
 def test_dshu004_refresh_token_changes_live_layers_but_never_the_feeder_url():
     a = _layers(create_deck(view=MapView(**HOME_VIEW), refresh_token=1))
     b = _layers(create_deck(view=MapView(**HOME_VIEW), refresh_token=2))
-    assert a["feeders"]["data"] == b["feeders"]["data"]
+    assert a[FEEDER_LINES_LAYER]["data"] == b[FEEDER_LINES_LAYER]["data"]
     for live in ("outages", "work_orders", "crews", "substations"):
         assert a[live]["data"] != b[live]["data"]
         # the token rides in the fragment: the API rejects unknown query parameters
@@ -88,9 +99,9 @@ def test_dshu004_refresh_token_changes_live_layers_but_never_the_feeder_url():
 def test_dshu005_toggles_hide_layers_and_units_are_plain_strings():
     deck = create_deck(view=MapView(**HOME_VIEW), visible=["feeders"])
     layers = _layers(deck)
-    assert layers["feeders"]["visible"] is True
+    assert layers[FEEDER_LINES_LAYER]["visible"] is True
     assert layers["outages"]["visible"] is False and layers["substations"]["visible"] is False
-    assert layers["feeders"]["widthUnits"] == "pixels" and layers["outages"]["radiusUnits"] == "meters"
+    assert layers[FEEDER_LINES_LAYER]["widthUnits"] == "pixels" and layers["outages"]["radiusUnits"] == "meters"
     # deck.gl's JSON expressions have no functions such as sqrt (the whole deck fails to convert)
     assert "sqrt" not in json.dumps(deck)
 
@@ -121,6 +132,10 @@ def test_dshu008_map_clicks_become_selections():
     assert selection_from_click(out) == {"kind": "outage", "id": "OUT-9"}
     seg = {"object": {"id": "SUB-004-C01-S0007", "circuit_id": "SUB-004-C01", "path": []}, "layer": "PathLayer({id: 'feeders'})"}
     assert selection_from_click(seg) == {"kind": "feeder", "id": "SUB-004-C01-S0007"}
+    # an overview line stands for its whole circuit: trace it from its head segment
+    line = {"object": {"id": "SUB-004-C01", "circuit_id": "SUB-004-C01", "source": [-95.4, 29.7], "target": [-95.41, 29.7]},
+            "layer": "LineLayer({id: 'feeders_lines'})"}
+    assert selection_from_click(line) == {"kind": "feeder", "id": "SUB-004-C01-S0001"}
     # an overview path is a whole circuit: trace it from its head segment
     assert feeder_segment_id({"id": "SUB-004-C01", "circuit_id": "SUB-004-C01"}) == "SUB-004-C01-S0001"
     wo = {"object": {"work_order_id": "WO-1", "substation_id": "SUB-002", "outage_id": None}, "layer": "ScatterplotLayer({id: 'work_orders'})"}

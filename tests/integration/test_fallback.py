@@ -35,6 +35,7 @@ def operational_paths(client) -> list[str]:
         "/api/substations",
         "/api/topology/feeders",
         "/api/topology/feeders?zoom=11",
+        "/api/topology/feeders?zoom=9&form=lines",
         f"/api/assets?circuits={circuit}",
         f"/api/assets?asset_ids={name}",
         "/api/assets?bbox=-95.6,29.6,-95.2,29.9&limit=50",

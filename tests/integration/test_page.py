@@ -66,3 +66,21 @@ def test_page003_index_page_paints_the_kpis_before_the_app_boots(loaded_stores, 
     entry = page[page.index('id="react-entry-point"') :]
     assert f'<div class="flux-kpi-value">{kpis["customers_out"]:,}</div>' in entry
     assert "Crews in the field" in entry
+
+
+def test_page004_index_page_preloads_the_layout_decks_layer_data(client):
+    """The browser fetches the map's layer data alongside the scripts, and exactly the URLs the
+    layout's deck asks for (without the refresh fragment, which never reaches the server)."""
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="fetch" crossorigin="anonymous">', page)
+    head = page[: page.index("</head>")]
+    assert preloads and all(f'href="{u}"' in head for u in preloads)
+    deck = _find(json.loads(client.get("/_dash-layout").data), ids.MAP_DECK)["props"]["data"]
+    wanted = [layer["data"].split("#")[0] for layer in deck["layers"] if isinstance(layer["data"], str) and layer["visible"]]
+    assert sorted(p.replace("&amp;", "&") for p in preloads) == sorted(wanted)
+    assert "/api/map/feeders.json?zoom=9&form=lines" in wanted
+    for url in preloads:  # each one answers, as JSON
+        response = client.get(url.replace("&amp;", "&"))
+        assert response.status_code == 200 and response.mimetype == "application/json"
