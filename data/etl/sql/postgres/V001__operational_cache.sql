@@ -1,5 +1,5 @@
 -- Operational cache (PostgreSQL 15 + PostGIS 3). SRID 4326 everywhere.
--- The warehouse is the source of truth; data.etl.sync fills these tables. Idempotent.
+-- The warehouse is the source of truth; data.sync fills these tables. Idempotent.
 
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;

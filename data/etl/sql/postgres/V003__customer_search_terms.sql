@@ -78,7 +78,7 @@ CREATE OR REPLACE TRIGGER customer_search_terms_delete AFTER DELETE ON flux.cust
 CREATE OR REPLACE TRIGGER customer_search_terms_truncate AFTER TRUNCATE ON flux.customers
     FOR EACH STATEMENT EXECUTE FUNCTION flux.customer_search_terms_track();
 
--- Customers already synced. data.etl.schema applies this file in one transaction, so the triggers
+-- Customers already synced. data.schema applies this file in one transaction, so the triggers
 -- above hold off writers until it commits. Skipped when there are terms: a second run counts
 -- nothing twice.
 INSERT INTO flux.customer_search_terms (term, customers)

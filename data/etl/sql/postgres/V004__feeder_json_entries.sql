@@ -15,7 +15,7 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT A
            || '}'
 $$;
 
--- Decimals per level of detail as in data/read/store.py LOD_DECIMALS (simplified 4, full 5).
+-- Decimals per level of detail as in data/store.py LOD_DECIMALS (simplified 4, full 5).
 ALTER TABLE flux.feeder_segments ADD COLUMN IF NOT EXISTS simplified_json text
     GENERATED ALWAYS AS (flux.feeder_entry(segment_id, circuit_id, load_percent, geom_simplified, 4)) STORED;
 ALTER TABLE flux.feeder_segments ADD COLUMN IF NOT EXISTS full_json text

@@ -37,7 +37,7 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(n::text, 'null')
 $$;
 
--- The fields of /api/circuits/metadata (data/read/queries/warehouse/circuit_metadata.sql).
+-- The fields of /api/circuits/metadata (data/queries/warehouse/circuit_metadata.sql).
 CREATE OR REPLACE FUNCTION flux.circuit_json(
     circuit_id text, circuit_name text, substation_id text, voltage_level_kv double precision,
     rated_mva double precision, segment_count integer, transformer_count integer, meter_count integer,
@@ -62,7 +62,7 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
            || '}'
 $$;
 
--- The fields of /api/assets (data/read/queries/warehouse/assets.sql).
+-- The fields of /api/assets (data/queries/warehouse/assets.sql).
 CREATE OR REPLACE FUNCTION flux.asset_json(
     asset_id text, asset_name text, asset_type text, latitude double precision,
     longitude double precision, load_percent double precision, health_score double precision,

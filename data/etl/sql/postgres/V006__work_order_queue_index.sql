@@ -1,4 +1,4 @@
--- The work-order queue's order (data/read/queries/postgres/active_work_orders.sql): critical first,
+-- The work-order queue's order (data/queries/postgres/active_work_orders.sql): critical first,
 -- then oldest, then id. An index scan stops after the page's 500 orders; sorting all ~1,200
 -- active orders per read took ~1.4 of its ~2.4 ms at seed scale. The expression must stay
 -- identical to the query's ORDER BY for the planner to use it.

@@ -1,4 +1,4 @@
--- Customer search's trigram tier (data/read/queries/postgres/customer_search.sql) asks for the
+-- Customer search's trigram tier (data/queries/postgres/customer_search.sql) asks for the
 -- customers whose name or address holds something like one misspelt word. Planned inline, the
 -- word is a parameter the trigram index's cost estimate cannot see, and at small tables the
 -- planner scans every row and computes word similarity on each instead (~10 us a row: seconds

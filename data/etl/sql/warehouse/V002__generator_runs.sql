@@ -1,4 +1,4 @@
--- What the synthetic generator last loaded (python -m data.etl.generate --if-empty reads it).
+-- What the synthetic generator last loaded (python -m data.generate --if-empty reads it).
 CREATE TABLE IF NOT EXISTS PRODUCTION.GENERATOR_RUNS (
     SCALE               VARCHAR NOT NULL,
     SEED                INTEGER NOT NULL,
