@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.routing import BaseConverter
 
-from app.request_guard import Refused, check_json_content_type, check_same_origin, parse_json, read_body
+from app.request_guard import Refused, json_request
 from app.user import current_user
 from app.validation import ValidationError, integer, parse_args
 from data.chat.thread_store import ChatStore, ChatStoreUnavailable
@@ -112,10 +112,7 @@ def json_body(max_bytes: int) -> dict[str, Any]:
     """The request's JSON object (an empty body is ``{}``), by the chat stream's rules: same
     origin, application/json (415), at most ``max_bytes`` however sent (413), sanely nested."""
     try:
-        check_same_origin()
-        check_json_content_type()
-        raw = read_body(max_bytes)
-        body = parse_json(raw) if raw.strip() else {}
+        body = json_request(max_bytes, if_empty={})
     except Refused as refused:
         raise ThreadError(refused.status, refused.message, refused.error) from None
     if not isinstance(body, dict):

@@ -107,8 +107,15 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     return value
 
 
-def json_request(limit: int, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """The parsed body of a same-origin application/json request; raises ``Refused``."""
+_NO_DEFAULT = object()
+
+
+def json_request(limit: int, max_depth: int = MAX_JSON_DEPTH, *, if_empty: Any = _NO_DEFAULT) -> Any:
+    """The parsed body of a same-origin application/json request; raises ``Refused``. A blank
+    body is ``if_empty`` when given (routes whose fields are all optional), else invalid JSON."""
     check_same_origin()
     check_json_content_type()
-    return parse_json(read_body(limit), max_depth)
+    raw = read_body(limit)
+    if if_empty is not _NO_DEFAULT and not raw.strip():
+        return if_empty
+    return parse_json(raw, max_depth)
