@@ -39,6 +39,12 @@ def register_agent_api(server: Flask) -> None:
 
     server.register_blueprint(bp)
     register_agent_threads(server)
+    if not server.config["FLUX_SETTINGS"].cortex_available:
+        # Import the local agent and parse its semantic model now, before traffic: done on the
+        # first question it held the worker's GIL for ~0.2 s while other reads waited.
+        from data.chat.agent.semantic import load
+
+        load()
 
 
 def agent_source(app: Flask):

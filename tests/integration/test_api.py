@@ -100,6 +100,23 @@ def test_api001b_browsers_get_zstd_other_clients_gzip(client):
     assert rows and rows == _body(plain)
 
 
+def test_api001c_gzip_only_where_the_client_takes_it(client):
+    """The API gzips its JSON itself (zlib-ng): only for a client whose Accept-Encoding allows gzip,
+    q-values included, and never an error body's content type or status."""
+    path = "/api/circuits/metadata"
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    rows = json.loads(plain.get_data())
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, deflate"})
+    assert refused.headers["Content-Encoding"] == "deflate"
+    gz = client.get(path, headers={"Accept-Encoding": "deflate;q=0.5, gzip"})
+    assert gz.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in gz.headers["Vary"]
+    assert int(gz.headers["Content-Length"]) == len(gz.get_data()) < len(plain.get_data())
+    assert _body(gz) == rows
+    bad = client.get("/api/assets?bbox=x", headers={"Accept-Encoding": "gzip"})
+    assert bad.status_code == 400 and bad.get_json()["error"] == "bad_request"
+
+
 def test_api002_analytics_endpoints_from_the_warehouse(client, doc):
     for path, component in ANALYTICS.items():
         resp = client.get(path, headers={"Accept-Encoding": "gzip"})
