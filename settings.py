@@ -133,6 +133,29 @@ class Settings(BaseSettings):
     ami_meters: int | None = None
     ami_days: int | None = None
 
+    # --- Continuous pipeline, incremental sync, retention (data/etl/pipeline.py, sync_live.py) ---
+    # The pipeline looks for new bronze this often; a cycle that finds some runs every step.
+    pipeline_every_s: float = Field(5.0, gt=0)
+    # Bronze is processed in windows of at most this many rows by INGESTION_TIME (a delivery is
+    # never split), so a backlog never becomes one giant statement.
+    pipeline_window_rows: int = Field(1_000_000, ge=1)
+    # The incremental sync of the operational tables runs this often; the full sync
+    # (data/etl/sync.py) reconciles every table this often.
+    sync_live_every_s: float = Field(2.0, gt=0)
+    sync_reconcile_every_s: float = Field(600.0, gt=0)
+    # Rows are re-read this far behind the watermark: a writer stamps UPDATED_AT before its
+    # commit, so a row may become visible with a stamp older than rows already seen.
+    sync_overlap_s: float = Field(10.0, ge=0)
+    # Raw bronze readings older than this (by INGESTION_TIME) are deleted once silver has them;
+    # silver, gold and the aggregates are kept.
+    bronze_retention_days: float = Field(7.0, gt=0)
+    retention_every_s: float = Field(3600.0, gt=0)
+    # Cache lifetime of the operational reads that change with the grid (outages, work orders,
+    # crews, circuit status): caps their TTL in data/read/repository.py.
+    live_read_ttl_s: float = Field(2.0, ge=1)
+    # Where the pipeline and the incremental sync write their heartbeats (default: stack_dir/run).
+    heartbeat_dir: Path | None = None
+
     # --- Caching (flask-caching) ------------------------------------------------------------
     # A backend shared by every gunicorn worker: a directory on the node, or Redis.
     cache_type: Literal["filesystem", "redis", "null"] = "filesystem"
@@ -263,6 +286,10 @@ class Settings(BaseSettings):
     @property
     def cache_directory(self) -> Path:
         return self.cache_dir or (self.stack_dir / "cache")
+
+    @property
+    def heartbeat_directory(self) -> Path:
+        return self.heartbeat_dir or (self.stack_dir / "run")
 
     # ------------------------------------------------------------------------------------------
     @model_validator(mode="after")
