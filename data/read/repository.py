@@ -70,6 +70,9 @@ TTL = {
     "ercot_price_vs_load": 300,
 }
 FALLBACK_TTL_S = 2
+# Reads of the tables the incremental sync keeps moving (data/etl/sync_live.py): their TTL is
+# capped by FLUX_LIVE_READ_TTL_S, so an operator sees a change within the sync's cycle plus this.
+LIVE_READS = frozenset({"substation_status", "active_outages", "active_work_orders", "crews", "details"})
 # Feeder viewports snap outward to this grid (degrees) per level of detail: panning a little
 # re-uses the cached layer instead of building a new one for every pixel of movement.
 FEEDER_GRID_DEG = {"simplified": 0.5, "full": 0.1}
@@ -134,11 +137,18 @@ def _session_gone_errors() -> tuple[type[BaseException], ...]:
 SESSION_GONE = _session_gone_errors()
 
 
-def _ttl(read: str, result: ReadResult) -> float:
+def _ttl(read: str, result: ReadResult, ttl: dict[str, float] = TTL) -> float:
     if result.provenance.fallback_reason:
         # a fallback answer must not outlive the outage: traffic returns to Postgres quickly
-        return min(TTL[read], FALLBACK_TTL_S)
-    return TTL[read]
+        return min(ttl[read], FALLBACK_TTL_S)
+    return ttl[read]
+
+
+def ttl_table(live_read_ttl_s: float | None) -> dict[str, float]:
+    """TTL with the live reads capped at ``live_read_ttl_s`` (None: TTL as is)."""
+    if live_read_ttl_s is None:
+        return dict(TTL)
+    return {read: min(ttl, live_read_ttl_s) if read in LIVE_READS else ttl for read, ttl in TTL.items()}
 
 
 def _one(result: StoreResult[list[Row]]) -> StoreResult[Row]:
@@ -173,6 +183,7 @@ class Repository:
         cache: Any | None = None,
         warehouse_breaker: CircuitBreaker | None = None,
         warehouse_probe_wait_s: float = 0.0,
+        live_read_ttl_s: float | None = None,
     ):
         """``postgres`` may be None (no cache configured: every read goes to the warehouse).
         ``cache``: a cachelib-style backend with get/set (flask-caching's), shared by workers."""
@@ -180,6 +191,7 @@ class Repository:
         self.warehouse = warehouse
         self.breaker = breaker
         self.cache = ReadCache(cache) if cache is not None else None
+        self.ttl = ttl_table(live_read_ttl_s)
         # The connector retries a dead warehouse for warehouse_network_timeout_s (~40 s at the
         # default): its own breaker makes that one read's cost, not every analytics read's.
         self.warehouse_breaker = warehouse_breaker or CircuitBreaker(breaker.cooldown_s)
@@ -203,6 +215,7 @@ class Repository:
             breaker=CircuitBreaker(settings.breaker_cooldown_s),
             cache=cache,
             warehouse_probe_wait_s=float(settings.warehouse_login_timeout_s),
+            live_read_ttl_s=settings.live_read_ttl_s,
         )
 
     def close(self) -> None:
@@ -220,7 +233,7 @@ class Repository:
     def _cached(self, read: str, params: dict[str, Any], produce: Callable[[], ReadResult]) -> ReadResult:
         if self.cache is None:
             return produce()
-        return self.cache.read(self._cache_key(read, params), produce, lambda result: _ttl(read, result))
+        return self.cache.read(self._cache_key(read, params), produce, lambda result: _ttl(read, result, self.ttl))
 
     def _operational(
         self,
