@@ -191,6 +191,18 @@ class Settings(BaseSettings):
 
     # --- Dashboard ---------------------------------------------------------------------------
     refresh_interval_s: int = Field(15, ge=2)
+    # The live console (callbacks/live.py): the browser asks for the live status and the grid's
+    # change signature this often; the heavy panels (tables, map, KPIs) refresh only on a change.
+    live_poll_s: float = Field(2.0, ge=1, le=60)
+    # Live indicator thresholds (seconds): the feed's heartbeat age and the incremental sync's
+    # last cycle age turn amber past FLUX_LIVE_AMBER_S and red past FLUX_LIVE_RED_S; the
+    # pipeline's lag (oldest bronze row not yet in silver) has its own pair, its goal being 60 s.
+    live_amber_s: float = Field(30.0, gt=0)
+    live_red_s: float = Field(120.0, gt=0)
+    live_pipeline_amber_s: float = Field(90.0, gt=0)
+    live_pipeline_red_s: float = Field(300.0, gt=0)
+    # Grid events the console's timeline keeps (newest first).
+    live_timeline_rows: int = Field(30, ge=1, le=500)
     # A MapLibre/Mapbox style URL; unset offline, Carto Dark Matter where the tile host is reachable.
     basemap_style: str | None = None
 
@@ -319,6 +331,12 @@ class Settings(BaseSettings):
         return self.heartbeat_dir or (self.stack_dir / "run")
 
     # ------------------------------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _live_thresholds_ordered(self) -> "Settings":
+        if self.live_red_s <= self.live_amber_s or self.live_pipeline_red_s <= self.live_pipeline_amber_s:
+            raise ValueError("the live red thresholds must be above their amber thresholds")
+        return self
+
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> "Settings":
         problems: list[str] = []
