@@ -133,6 +133,52 @@ class Settings(BaseSettings):
     ami_meters: int | None = None
     ami_days: int | None = None
 
+    # --- Live feed (python -m data.etl.live) ------------------------------------------------
+    # scripts/run.sh starts the feed after the first load when on.
+    live_feed: bool = True
+    live_feed_name: str = Field("live", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    live_scenario: Literal["calm", "storm"] = "calm"
+    live_speed: float = Field(1.0, gt=0, le=10_000)
+    live_meters: int | None = Field(None, ge=1)
+    # territory-wide outages per simulated hour in calm weather; unset: scaled to the network
+    live_outage_rate_per_hour: float | None = Field(None, ge=0)
+    live_late_share: float = Field(0.01, ge=0, le=0.5)
+    live_duplicate_share: float = Field(0.005, ge=0, le=0.5)
+    # a micro-batch is cut at least this often (seconds)
+    live_batch_s: float = Field(5.0, gt=0, le=5.0)
+    live_tick_s: float = Field(0.25, gt=0, le=5.0)
+    live_max_batch_rows: int = Field(200_000, ge=100)
+    # readings: staged Parquet (PUT + COPY INTO) or one bound JSON array (bench/bench_live.py)
+    live_writer: Literal["stage", "bound"] = "stage"
+    # rows held in memory before new batches go to the on-disk spill queue
+    live_buffer_rows: int = Field(500_000, ge=1_000)
+    live_spill_dir: Path | None = None
+    live_flush_timeout_s: float = Field(20.0, gt=0)
+    live_heartbeat_s: float = Field(5.0, gt=0)
+    live_connect_timeout_s: float = Field(120.0, gt=0)
+    # --- Continuous pipeline, incremental sync, retention (data/etl/pipeline.py, sync_live.py) ---
+    # The pipeline looks for new bronze this often; a cycle that finds some runs every step.
+    pipeline_every_s: float = Field(5.0, gt=0)
+    # Bronze is processed in windows of at most this many rows by INGESTION_TIME (a delivery is
+    # never split), so a backlog never becomes one giant statement.
+    pipeline_window_rows: int = Field(1_000_000, ge=1)
+    # The incremental sync of the operational tables runs this often; the full sync
+    # (data/etl/sync.py) reconciles every table this often.
+    sync_live_every_s: float = Field(2.0, gt=0)
+    sync_reconcile_every_s: float = Field(600.0, gt=0)
+    # Rows are re-read this far behind the watermark: a writer stamps UPDATED_AT before its
+    # commit, so a row may become visible with a stamp older than rows already seen.
+    sync_overlap_s: float = Field(10.0, ge=0)
+    # Raw bronze readings older than this (by INGESTION_TIME) are deleted once silver has them;
+    # silver, gold and the aggregates are kept.
+    bronze_retention_days: float = Field(7.0, gt=0)
+    retention_every_s: float = Field(3600.0, gt=0)
+    # Cache lifetime of the operational reads that change with the grid (outages, work orders,
+    # crews, circuit status): caps their TTL in data/read/repository.py.
+    live_read_ttl_s: float = Field(2.0, ge=1)
+    # Where the pipeline and the incremental sync write their heartbeats (default: stack_dir/run).
+    heartbeat_dir: Path | None = None
+
     # --- Caching (flask-caching) ------------------------------------------------------------
     # A backend shared by every gunicorn worker: a directory on the node, or Redis.
     cache_type: Literal["filesystem", "redis", "null"] = "filesystem"
@@ -145,6 +191,18 @@ class Settings(BaseSettings):
 
     # --- Dashboard ---------------------------------------------------------------------------
     refresh_interval_s: int = Field(15, ge=2)
+    # The live console (callbacks/live.py): the browser asks for the live status and the grid's
+    # change signature this often; the heavy panels (tables, map, KPIs) refresh only on a change.
+    live_poll_s: float = Field(2.0, ge=1, le=60)
+    # Live indicator thresholds (seconds): the feed's heartbeat age and the incremental sync's
+    # last cycle age turn amber past FLUX_LIVE_AMBER_S and red past FLUX_LIVE_RED_S; the
+    # pipeline's lag (oldest bronze row not yet in silver) has its own pair, its goal being 60 s.
+    live_amber_s: float = Field(30.0, gt=0)
+    live_red_s: float = Field(120.0, gt=0)
+    live_pipeline_amber_s: float = Field(90.0, gt=0)
+    live_pipeline_red_s: float = Field(300.0, gt=0)
+    # Grid events the console's timeline keeps (newest first).
+    live_timeline_rows: int = Field(30, ge=1, le=500)
     # A MapLibre/Mapbox style URL; unset offline, Carto Dark Matter where the tile host is reachable.
     basemap_style: str | None = None
 
@@ -181,6 +239,10 @@ class Settings(BaseSettings):
     web_body_timeout_s: float = Field(30, gt=0, le=600)
 
     # ------------------------------------------------------------------------------------------
+    @property
+    def live_spill_directory(self) -> Path:
+        return self.live_spill_dir or (self.stack_dir / "live-spill")
+
     @cached_property
     def warehouse_is_local(self) -> bool:
         return self.embedded and is_loopback(self.snowflake_host) and self.snowflake_account == "fakesnow"
@@ -264,7 +326,17 @@ class Settings(BaseSettings):
     def cache_directory(self) -> Path:
         return self.cache_dir or (self.stack_dir / "cache")
 
+    @property
+    def heartbeat_directory(self) -> Path:
+        return self.heartbeat_dir or (self.stack_dir / "run")
+
     # ------------------------------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _live_thresholds_ordered(self) -> "Settings":
+        if self.live_red_s <= self.live_amber_s or self.live_pipeline_red_s <= self.live_pipeline_amber_s:
+            raise ValueError("the live red thresholds must be above their amber thresholds")
+        return self
+
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> "Settings":
         problems: list[str] = []

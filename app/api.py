@@ -185,6 +185,19 @@ def kpis():
     return _served(repo().kpis())
 
 
+@bp.get("/api/live/status")
+def live_status():
+    """Feed heartbeat age and rate, pipeline lag, sync age: each ok | amber | red (settings)."""
+    from datetime import datetime, timezone
+
+    from data.read import live
+
+    _args({})
+    result = repo().live_signals()
+    thresholds = live.Thresholds.from_settings(current_app.config["FLUX_SETTINGS"])
+    return _served(result, live.live_status(result.data, datetime.now(timezone.utc), thresholds))
+
+
 @bp.get("/api/weather")
 def weather():
     a = _args({"hours": v.integer(1, 24 * 31)}, {"hours": 48})

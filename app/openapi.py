@@ -123,6 +123,21 @@ SCHEMAS: dict[str, dict] = {
             "weather_time": null(TS),
         },
     },
+    "LiveStatus": obj(
+        {
+            "state": {"type": "string", "enum": ["ok", "amber", "red"]},
+            "checked_at": TS,
+            "feed": obj({"state": {"type": "string", "enum": ["ok", "amber", "red"]}, "age_s": null(N),
+                         "rows_per_s": null(N), "lag_s": null(N), "status": null(S), "beat_at": null(TS),
+                         "reason": null(S)}),
+            "pipeline": obj({"state": {"type": "string", "enum": ["ok", "amber", "red"]}, "lag_s": null(N),
+                             "pending_rows": null(I), "watermark": null(TS), "reason": null(S)}),
+            "sync": obj({"state": {"type": "string", "enum": ["ok", "amber", "red"]}, "age_s": null(N),
+                         "watermark_age_s": null(N), "applied_at": null(TS), "watermark": null(TS),
+                         "stalest_table": null(S), "reason": null(S)}),
+            "thresholds": obj({"amber_s": N, "red_s": N, "pipeline_amber_s": N, "pipeline_red_s": N}),
+        }
+    ),
     "WeatherHour": obj(
         {
             "timestamp": TS, "temp_f": N, "humidity_pct": N, "wind_speed_mph": N, "wind_gust_mph": N,
@@ -415,6 +430,11 @@ def document() -> dict[str, Any]:
                             "pattern": SEARCH_PATTERN}, "search text; runs of spaces count as one"), "required": True},
                 limit(20, 100),
             ],
+            tag=op,
+        ),
+        "/api/live/status": get(
+            "Live status: feed heartbeat age and rate, pipeline lag, sync age, each ok | amber | red",
+            ref("LiveStatus"),
             tag=op,
         ),
         "/api/kpis": get("Operator KPIs incl. SAIDI, SAIFI, CAIDI (IEEE 1366)", ref("Kpis"), tag=an),

@@ -32,9 +32,10 @@ def parse_selection(selection) -> tuple[str, str] | None:
     Output(ids.MAP_TRACE, "data"),
     Input(ids.DETAILS_SELECTION, "data"),
     Input(ids.REFRESH, "n_intervals"),
+    Input(ids.LIVE_CHANGE, "data"),
     State(ids.MAP_TRACE, "data"),
 )
-def show_details(selection, _n, shown_trace):
+def show_details(selection, _n, _change, shown_trace):
     try:
         parsed = parse_selection(selection)
     except ValidationError as exc:

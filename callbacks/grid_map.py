@@ -19,9 +19,10 @@ from layouts.map_deck import MapView, create_deck, level_of_detail
     Input(ids.MAP_LAYER_TOGGLES, "value"),
     Input(ids.MAP_TRACE, "data"),
     Input(ids.REFRESH, "n_intervals"),
+    Input(ids.LIVE_CHANGE, "data"),
     State(ids.MAP_DECK, "data"),
 )
-def update_deck(view, target, visible, trace, n_intervals, shown_deck):
+def update_deck(view, target, visible, trace, n_intervals, change, shown_deck):
     if ctx.triggered_id is None and not target:
         # page load without a link target: the layout's deck is already this one
         return no_update, no_update
@@ -30,7 +31,8 @@ def update_deck(view, target, visible, trace, n_intervals, shown_deck):
         view=map_view,
         target=target,
         visible=visible or [],
-        refresh_token=n_intervals or 0,
+        # a grid change (LIVE_CHANGE) re-fetches the live layers as the slow interval does
+        refresh_token=f"{n_intervals or 0}-{change}" if change else (n_intervals or 0),
         basemap_style=settings().basemap_style,
         trace=trace,
     )

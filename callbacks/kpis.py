@@ -88,8 +88,8 @@ def current_kpis(at: datetime) -> tuple[dict[str, str], dict[str, str], bool]:
     return kpi_values(result.data), kpi_metas(result.data, provenance_dict(result), at), True
 
 
-@callback(*_OUTPUTS, Input(ids.REFRESH, "n_intervals"))
-def refresh_kpis(_n):
+@callback(*_OUTPUTS, Input(ids.REFRESH, "n_intervals"), Input(ids.LIVE_CHANGE, "data"))
+def refresh_kpis(_n, _change):
     at = now()
     values, metas, warehouse_up = current_kpis(at)
     return (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.url_state import parse_url_state
@@ -76,6 +76,21 @@ def _row(grid_rows: list[dict] | None, cell: dict | None, key: str) -> dict | No
     return next((r for r in grid_rows if isinstance(r, dict) and r.get(key) == row_id), None)
 
 
+def _timeline_selection(trigger: dict, events: list[dict] | None, counter: int):
+    """A timeline row: an outage is selected in the details panel; either kind flies the map to
+    where the event happened. The row's position comes from the events store, by its index."""
+    n = trigger.get("n")
+    event = events[n] if isinstance(events, list) and isinstance(n, int) and 0 <= n < len(events) else None
+    if not isinstance(event, dict) or event.get("id") != trigger.get("id"):
+        raise PreventUpdate
+    selection = {"kind": "outage", "id": event["id"]} if event.get("kind") == "outage" else no_update
+    position = event.get("position") or [None, None]
+    target = target_for_row({"longitude": position[0], "latitude": position[1]}, counter)
+    if target is None:
+        return no_update, no_update, selection, "operations"
+    return {**target, "n": counter}, target, selection, "operations"
+
+
 @callback(
     Output(ids.MAP_TARGET, "data"),
     Output(ids.MAP_VIEW, "data"),
@@ -86,15 +101,23 @@ def _row(grid_rows: list[dict] | None, cell: dict | None, key: str) -> dict | No
     Input(ids.WORK_ORDER_GRID, "cellClicked"),
     Input(ids.MAP_DECK, "clickInfo"),
     Input(ids.DETAILS_CLOSE, "n_clicks"),
+    Input({"type": ids.LIVE_TIMELINE_ROW, "kind": ALL, "id": ALL, "n": ALL}, "n_clicks"),
     State(ids.OUTAGE_GRID, "rowData"),
     State(ids.WORK_ORDER_GRID, "rowData"),
     State(ids.MAP_TARGET, "data"),
+    State(ids.LIVE_TIMELINE_EVENTS, "data"),
 )
-def navigate(search, outage_cell, work_order_cell, click_info, _close, outage_rows, work_order_rows, old_target):
+def navigate(search, outage_cell, work_order_cell, click_info, _close, _event_clicks, outage_rows, work_order_rows,
+             old_target, events):
     trigger = ctx.triggered_id
     counter = (old_target or {}).get("n", 0) + 1
     if trigger == ids.DETAILS_CLOSE:
         return no_update, no_update, None, no_update
+    if isinstance(trigger, dict) and trigger.get("type") == ids.LIVE_TIMELINE_ROW:
+        # rows re-drawn by a tick arrive with n_clicks 0: only a real click selects
+        if not any(t.get("value") for t in ctx.triggered):
+            raise PreventUpdate
+        return _timeline_selection(trigger, events, counter)
     if trigger == ids.MAP_DECK:
         selection = selection_from_click(click_info)
         if selection is None:

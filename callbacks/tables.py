@@ -28,8 +28,9 @@ def _rows(rows: list[dict]) -> list[dict]:
     Output(ids.STATUS_STORE_POSTGRES, "children"),
     Output(ids.STATUS_STORE_POSTGRES, "color"),
     Input(ids.REFRESH, "n_intervals"),
+    Input(ids.LIVE_CHANGE, "data"),
 )
-def refresh_tables(_n):
+def refresh_tables(_n, _change):
     repo = repository()
     try:
         outages = repo.active_outages()

@@ -9,6 +9,7 @@ from dash import html
 
 from app.user import user_badge
 from layouts import ids
+from layouts.live import create_indicator
 from layouts.status import create_store_badge
 
 KPI_LABELS = {
@@ -30,6 +31,7 @@ WIDE_KPIS = ("system_load",)
 
 def create_navbar() -> dbc.Navbar:
     right = [
+        create_indicator(),
         html.Span(
             [create_store_badge("postgres", None, ids.STATUS_STORE_POSTGRES), create_store_badge("snowflake", None, ids.STATUS_STORE_WAREHOUSE)],
             className="flux-stores me-3",

@@ -101,3 +101,13 @@ CHAT_NEW = "chat-new"
 CHAT_THREADS = "chat-threads"  # the operator's recent threads, listed by assets/chat.js
 CHAT_FEEDBACK_REPORT = "chat-feedback-report"  # the answer ratings, drawn by assets/chat.js when opened
 CHAT_SUGGESTIONS = "chat-suggestions"
+
+# -- Live console (layouts/live.py, callbacks/live.py) ---------------------------------------------
+LIVE_TICK = "live-tick"  # dcc.Interval: the live status and the grid's change check
+LIVE_INDICATOR = "live-indicator"  # header badge: Live | Delayed N s | Stalled
+LIVE_SNAPSHOT = "live-snapshot"  # store: the outages and crews seen at the last tick
+LIVE_CHANGE = "live-change"  # store: a counter bumped when outages or crews changed
+LIVE_TOASTS = "live-toasts"  # where outage notifications appear
+LIVE_TIMELINE = "live-timeline"  # the last grid events, newest first
+LIVE_TIMELINE_EVENTS = "live-timeline-events"  # store: the events the timeline shows
+LIVE_TIMELINE_ROW = "live-timeline-row"  # pattern-matching id type of one timeline row

@@ -11,6 +11,7 @@ from layouts.analytics import create_analytics_panel
 from layouts.chat import create_chat_panel
 from layouts.details import create_details_panel
 from layouts.header import create_kpi_row, create_navbar
+from layouts.live import create_live_stores, create_timeline_panel, create_toast_area
 from layouts.grid_map import create_map_panel
 from layouts.map_deck import DEFAULT_LAYERS, HOME_VIEW, MapView, create_deck
 from layouts.tables import create_tables_panel
@@ -29,6 +30,7 @@ def create_stores(settings) -> list:
         dcc.Store(id=ids.DETAILS_SELECTION, data=None),
         dcc.Store(id=ids.URL_SYNC, data=None),
         dcc.Store(id=ids.MAP_TRACE, data=None),
+        *create_live_stores(settings),
     ]
 
 
@@ -40,7 +42,7 @@ def create_operations_view(settings) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(create_map_panel(deck, basemap_style=settings.basemap_style, visible=DEFAULT_LAYERS), lg=8),
-                    dbc.Col(create_details_panel(), lg=4),
+                    dbc.Col([create_details_panel(), create_timeline_panel()], lg=4),
                 ],
                 className="g-2",
             ),
@@ -54,6 +56,7 @@ def create_layout(settings) -> html.Div:
     body = [
         *create_stores(settings),
         create_navbar(),
+        create_toast_area(),
         html.Div(
             [
                 html.Div(id=ids.ERROR_ALERTS),

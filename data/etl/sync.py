@@ -336,17 +336,26 @@ def _stream_into_stage(wh, pg, spec: TableSpec) -> int:
     return rows
 
 
+def lock_table(pg, table: str) -> None:
+    """One writer per cache table at a time, for the rest of the transaction: a --every loop, a
+    manual --once and the incremental sync (data/etl/sync_live.py) may overlap."""
+    pg.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"flux.sync.{table}",))
+
+
 def sync_table(wh, pg, spec: TableSpec, *, force: bool = False) -> TableResult:
     """Bring one cache table up to date with the warehouse, in one Postgres transaction."""
+    from data.etl import sync_live
+
     started = time.perf_counter()
     result = TableResult(spec.name)
+    # the incremental sync carries on from the source as it stood before this read
+    live_mark = sync_live.source_mark(wh, spec.name) if spec.name in sync_live.LIVE_TABLES else None
     count, checksum, newest = source_fingerprint(wh, spec)
     if count == 0 and not spec.allow_empty:
         raise SyncError(f"{spec.name}: the warehouse returned no rows; refusing to empty the cache table")
 
     with pg.transaction():
-        # one sync per table at a time (a --every loop and a manual --once may overlap)
-        pg.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"flux.sync.{spec.name}",))
+        lock_table(pg, spec.name)
         recorded = pg.execute(
             "SELECT row_count, checksum FROM flux.cache_freshness WHERE table_name = %s", (spec.name,)
         ).fetchone()
@@ -366,6 +375,8 @@ def sync_table(wh, pg, spec: TableSpec, *, force: bool = False) -> TableResult:
                 pg.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("flux", spec.name)))
             result.deleted = pg.execute(_delete_sql(spec)).rowcount
             result.rows = staged
+        if spec.name in sync_live.LIVE_TABLES:
+            sync_live.record_mark(pg, spec.name, live_mark, result.inserted + result.updated + result.deleted)
         result.duration_ms = round((time.perf_counter() - started) * 1000, 1)
         pg.execute(
             FRESHNESS_SQL,

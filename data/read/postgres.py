@@ -129,6 +129,10 @@ class PostgresStore(Store):
         (row,) = result.data
         return StoreResult(FeederLayer.build(row["body"].encode(), count=row["n"], lod=lod), result.freshness)
 
+    def sync_watermarks(self) -> StoreResult[list[Row]]:
+        """The incremental sync's watermark and last cycle per operational table (live status)."""
+        return self._fetch("live_sync", {})
+
     def has_rows(self, table: str) -> bool:
         """Is a cache table non-empty? ``table`` comes from the fixed list CACHE_TABLES."""
         if table not in CACHE_TABLES:

@@ -68,8 +68,12 @@ TTL = {
     "transformer_heatmap": 300,
     "top_overloaded_transformers": 300,
     "ercot_price_vs_load": 300,
+    "live_status": 2,
 }
 FALLBACK_TTL_S = 2
+# Reads of the tables the incremental sync keeps moving (data/etl/sync_live.py): their TTL is
+# capped by FLUX_LIVE_READ_TTL_S, so an operator sees a change within the sync's cycle plus this.
+LIVE_READS = frozenset({"substation_status", "active_outages", "active_work_orders", "crews", "details", "live_status"})
 # Feeder viewports snap outward to this grid (degrees) per level of detail: panning a little
 # re-uses the cached layer instead of building a new one for every pixel of movement.
 FEEDER_GRID_DEG = {"simplified": 0.5, "full": 0.1}
@@ -134,11 +138,18 @@ def _session_gone_errors() -> tuple[type[BaseException], ...]:
 SESSION_GONE = _session_gone_errors()
 
 
-def _ttl(read: str, result: ReadResult) -> float:
+def _ttl(read: str, result: ReadResult, ttl: dict[str, float] = TTL) -> float:
     if result.provenance.fallback_reason:
         # a fallback answer must not outlive the outage: traffic returns to Postgres quickly
-        return min(TTL[read], FALLBACK_TTL_S)
-    return TTL[read]
+        return min(ttl[read], FALLBACK_TTL_S)
+    return ttl[read]
+
+
+def ttl_table(live_read_ttl_s: float | None) -> dict[str, float]:
+    """TTL with the live reads capped at ``live_read_ttl_s`` (None: TTL as is)."""
+    if live_read_ttl_s is None:
+        return dict(TTL)
+    return {read: min(ttl, live_read_ttl_s) if read in LIVE_READS else ttl for read, ttl in TTL.items()}
 
 
 def _one(result: StoreResult[list[Row]]) -> StoreResult[Row]:
@@ -173,6 +184,8 @@ class Repository:
         cache: Any | None = None,
         warehouse_breaker: CircuitBreaker | None = None,
         warehouse_probe_wait_s: float = 0.0,
+        live_read_ttl_s: float | None = None,
+        live_feed_name: str = "live",
     ):
         """``postgres`` may be None (no cache configured: every read goes to the warehouse).
         ``cache``: a cachelib-style backend with get/set (flask-caching's), shared by workers."""
@@ -180,6 +193,8 @@ class Repository:
         self.warehouse = warehouse
         self.breaker = breaker
         self.cache = ReadCache(cache) if cache is not None else None
+        self.ttl = ttl_table(live_read_ttl_s)
+        self.live_feed_name = live_feed_name
         # The connector retries a dead warehouse for warehouse_network_timeout_s (~40 s at the
         # default): its own breaker makes that one read's cost, not every analytics read's.
         self.warehouse_breaker = warehouse_breaker or CircuitBreaker(breaker.cooldown_s)
@@ -203,6 +218,8 @@ class Repository:
             breaker=CircuitBreaker(settings.breaker_cooldown_s),
             cache=cache,
             warehouse_probe_wait_s=float(settings.warehouse_login_timeout_s),
+            live_read_ttl_s=settings.live_read_ttl_s,
+            live_feed_name=settings.live_feed_name,
         )
 
     def close(self) -> None:
@@ -220,7 +237,7 @@ class Repository:
     def _cached(self, read: str, params: dict[str, Any], produce: Callable[[], ReadResult]) -> ReadResult:
         if self.cache is None:
             return produce()
-        return self.cache.read(self._cache_key(read, params), produce, lambda result: _ttl(read, result))
+        return self.cache.read(self._cache_key(read, params), produce, lambda result: _ttl(read, result, self.ttl))
 
     def _operational(
         self,
@@ -492,6 +509,63 @@ class Repository:
         """Hourly ERCOT LMP against system and Houston load."""
         days = _clamp(days, 1, 92)
         return self._analytics("ercot_price_vs_load", {"days": days}, lambda w: w.ercot_price_vs_load(days=days))
+
+    # -- the live console ------------------------------------------------------------------------
+    def live_signals(self) -> ReadResult[Row]:
+        """The live status's raw signals, each from where it lives (data/read/live.py shapes them):
+        ``sync``: flux.sync_watermarks rows from Postgres (the sync's own bookkeeping: the
+        warehouse has none, so there is no fallback; Postgres down means no sync signal);
+        ``feed`` and ``pipeline``: the feed's heartbeat row and silver's backlog, read from the
+        warehouse where they are written (through its breaker), not synced into Postgres: a
+        copy would add the sync's own delay to the feed's age and go stale with the sync,
+        hiding which of the two stalled. ``errors`` says why a signal is missing. Cached for
+        FLUX_LIVE_READ_TTL_S, so any number of consoles cost one read of each per TTL."""
+
+        def produce() -> ReadResult[Row]:
+            started = time.perf_counter()
+            errors: dict[str, str] = {}
+            sync = self._postgres_only("live_status", lambda p: p.sync_watermarks(), errors, "sync")
+            feed = pipeline = None
+            try:
+                feed_rows = self._from_warehouse(lambda w: w.live_feed(feed=self.live_feed_name)).data
+                pipeline_rows = self._from_warehouse(lambda w: w.live_pipeline()).data
+                feed = feed_rows[0] if feed_rows else None
+                pipeline = pipeline_rows[0] if pipeline_rows else None
+            except Exception as exc:
+                log.warning("warehouse failed for live_status: %s", exc)
+                errors["feed"] = errors["pipeline"] = "the warehouse did not answer"
+            data = {"sync": sync, "feed": feed, "pipeline": pipeline, "errors": errors}
+            backend = "postgres" if sync is not None else "snowflake"
+            return ReadResult(data, self._provenance(backend, started, _now(), errors.get("sync")))
+
+        return self._cached("live_status", {"feed": self.live_feed_name}, produce)
+
+    def _postgres_only(self, read: str, call, errors: dict[str, str], signal: str):
+        """A read that only Postgres can answer: its rows, or None with the reason in ``errors``.
+        The breaker is honoured and fed as by the fallback reads."""
+        if self.postgres is None:
+            errors[signal] = "postgres_unconfigured"
+            return None
+        if not self.breaker.allow():
+            errors[signal] = "breaker_open"
+            return None
+        if self.breaker.state == "half_open":
+            self.postgres.revive()
+        try:
+            result = call(self.postgres)
+        except POSTGRES_ERRORS as exc:
+            if postgres_is_down(exc):
+                self.breaker.failure(exc)
+            else:
+                self.breaker.release()
+            log.warning("postgres failed for %s: %s", read, exc)
+            errors[signal] = "postgres_error"
+            return None
+        except BaseException:
+            self.breaker.release()
+            raise
+        self.breaker.success()
+        return list(result.data)
 
     # -- health ----------------------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:

@@ -148,6 +148,15 @@ class WarehouseStore(Store):
     def _result(self, name: str, params: dict[str, Any]) -> StoreResult[list[Row]]:
         return split_freshness(self._rows(name, params))
 
+    # -- the live status (data/read/live.py shapes these) --------------------------------------
+    def live_feed(self, *, feed: str) -> StoreResult[list[Row]]:
+        """The live feed's heartbeat row (none when the feed never ran)."""
+        return self._result("live_feed", {"feed": feed})
+
+    def live_pipeline(self) -> StoreResult[list[Row]]:
+        """Silver's watermark and the bronze rows waiting past it (none before the first run)."""
+        return self._result("live_pipeline", {})
+
     def _id_list(self, ids: Sequence[str] | None) -> str | None:
         # Bound as one string and split in SQL (FLATTEN(SPLIT(...))): ids are validated
         # to [A-Za-z0-9_-], so a comma can never be part of one.
