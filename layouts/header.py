@@ -18,9 +18,9 @@ KPI_LABELS = {
     "system_load": "System load / peak",
     "ercot_price": "ERCOT price $/MWh",
     "temperature": "Temperature",
-    "saidi": "SAIDI (min)",
-    "saifi": "SAIFI",
-    "caidi": "CAIDI (min)",
+    "saidi": "SAIDI min · day-to-day",
+    "saifi": "SAIFI · day-to-day",
+    "caidi": "CAIDI min · day-to-day",
 }
 
 

@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence, TypeVar
 import orjson
 import psycopg
 
-from data.read import panels
+from data.read import panels, reliability
 from data.read.breaker import CircuitBreaker
 from data.read.models import (
     FEEDER_FORMS,
@@ -68,6 +68,9 @@ TTL = {
     "transformer_heatmap": 300,
     "top_overloaded_transformers": 300,
     "ercot_price_vs_load": 300,
+    # the history changes when the generator (or, in production, the nightly OMS load) runs
+    "reliability_report": 900,
+    "reliability_circuit": 900,
 }
 FALLBACK_TTL_S = 2
 # Feeder viewports snap outward to this grid (degrees) per level of detail: panning a little
@@ -447,7 +450,24 @@ class Repository:
         """Operator KPIs from data: customers, outages, customers out, load, crews, restoration
         time, SAIDI/SAIFI/CAIDI (IEEE 1366, 12 months, sustained > 5 min), system load vs peak,
         ERCOT price and temperature."""
-        return self._analytics("kpis", {}, lambda w: _one(w.kpis()))
+        result = self._analytics("kpis", {}, lambda w: _one(w.kpis()))
+        return ReadResult({**result.data, **self._reliability_kpis()}, result.provenance)
+
+    def _reliability_kpis(self) -> dict[str, Any]:
+        """The header's IEEE 1366 figures over the trailing year of the interruption history:
+        day to day (major event days left out) and all-in. Empty when there is no history."""
+        try:
+            report = self.reliability_report().data
+        except AnalyticsUnavailable:
+            return {}
+        if report is None:
+            return {}
+        out: dict[str, Any] = {"reliability_period_end": report["period"]["end"],
+                               "major_event_days": len(report["major_event_days"])}
+        for basis, suffix in (("excluding_med", "day_to_day"), ("all", "all_in")):
+            for index in ("saidi", "saifi", "caidi"):
+                out[f"{index}_{suffix}"] = report["system"][basis][index]
+        return out
 
     def weather(self, *, hours: int = 48) -> ReadResult[list[Row]]:
         """Hourly Houston weather for the last ``hours`` hours, with Houston load and price."""
@@ -492,6 +512,25 @@ class Repository:
         """Hourly ERCOT LMP against system and Houston load."""
         days = _clamp(days, 1, 92)
         return self._analytics("ercot_price_vs_load", {"days": days}, lambda w: w.ercot_price_vs_load(days=days))
+
+    # -- reliability: IEEE 1366 over the interruption history (warehouse only) ---------------------
+    def reliability_report(self, *, year: int | None = None, cemi_n: int = 3, celid_t_hours: int = 8) -> ReadResult[dict | None]:
+        """SAIFI, SAIDI, CAIDI, MAIFI, CEMI-n and CELID-t with and without major event days (2.5-beta
+        threshold over the five years before the period) for the system, each substation and circuit,
+        the worst circuits and the monthly trend; None when the history holds none of the period."""
+        params = {"year": year, "cemi_n": cemi_n, "celid_t_hours": celid_t_hours}
+        return self._analytics("reliability_report", params, lambda w: reliability.system_report(w, **params))
+
+    def reliability_circuit(self, *, circuit_id: str, year: int | None = None, cemi_n: int = 3,
+                            celid_t_hours: int = 8) -> ReadResult[dict | None]:
+        """One circuit's indices and monthly trend, with the system's major event days; None for a
+        circuit the grid does not have (or no history in the period)."""
+        system = self.reliability_report(year=year, cemi_n=cemi_n, celid_t_hours=celid_t_hours)
+        if system.data is None:
+            return system
+        params = {"circuit_id": circuit_id, "year": year, "cemi_n": cemi_n, "celid_t_hours": celid_t_hours}
+        return self._analytics("reliability_circuit", params,
+                               lambda w: reliability.circuit_report(w, system.data, circuit_id))
 
     # -- health ----------------------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:
