@@ -28,6 +28,8 @@ lands on the same per-customer figures.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -62,11 +64,13 @@ MAX_MINUTES = 60 * 24 * 7
 
 
 def history_days(as_of_s: int, years: int = HISTORY_YEARS) -> np.ndarray:
-    """Local (Houston) calendar days, as days since the epoch: the ``years`` * 365 complete days
-    before as_of's day."""
+    """Local (Houston) calendar days, as days since the epoch: the complete days of the ``years``
+    calendar years before as_of's day (leap days included, so five of them are five years)."""
     off = utc_offset_hours(np.array([as_of_s // 3600]))[0]
     today = int((as_of_s + off * 3600) // DAY)
-    return np.arange(today - years * 365, today, dtype=np.int64)
+    day = date(1970, 1, 1) + timedelta(days=today)
+    first = day.replace(year=day.year - years, day=28 if (day.month, day.day) == (2, 29) else day.day)
+    return np.arange((first - date(1970, 1, 1)).days, today, dtype=np.int64)
 
 
 def _storm_calendar(rng, days: np.ndarray):
