@@ -83,6 +83,17 @@ ANALYTICS_ERCOT = "analytics-ercot-price-load"
 ANALYTICS_ALERT = "analytics-alert"
 ANALYTICS_META = "analytics-meta"
 
+# -- Reliability view (IEEE 1366) ----------------------------------------------------------------
+RELIABILITY_BODY = "reliability-body"  # filled by the reliability callback
+RELIABILITY_YEAR = "reliability-year"  # the reporting period: a calendar year, or the trailing 12 months
+RELIABILITY_SUMMARY = "reliability-summary"
+RELIABILITY_THRESHOLD = "reliability-threshold"
+RELIABILITY_MONTHLY = "reliability-monthly"
+RELIABILITY_WORST = "reliability-worst-circuits"
+RELIABILITY_CSV = "reliability-csv"
+RELIABILITY_META = "reliability-meta"
+RELIABILITY_ALERT = "reliability-alert"
+
 # -- Chat (the chat feature owns its own ids; these place its panel) -----------------------------
 CHAT_OPEN = "chat-open"
 CHAT_OFFCANVAS = "chat-offcanvas"

@@ -1,0 +1,82 @@
+"""The Reliability view in headless Chromium against the real stores (small-scale test
+databases): the IEEE 1366 summary, threshold, monthly figure and worst circuits match the REST
+report, the period can change, the CSV link follows it, and the KPI header shows day-to-day
+figures with the all-in ones beside them."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+
+from layouts import ids
+from tests.dashboard_support import free_port, wait_for
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def browser_settings(loaded_stores):
+    return loaded_stores.model_copy(update={"refresh_interval_s": 5})
+
+
+def _start(dash_duo, settings, path: str = "/"):
+    from app import create_app
+
+    dash_duo.start_server(create_app(settings), port=free_port())
+    if path != "/":
+        dash_duo.driver.get(dash_duo.server_url + path)
+    wait_for(lambda: dash_duo.find_element(f"#{ids.STATUS_UPDATED}").text.endswith("UTC"), timeout_s=30)
+
+
+def _cell(dash_duo, key: str, column: int) -> str:
+    row = dash_duo.find_element(f"#{ids.RELIABILITY_SUMMARY}-{key.replace('_', '-')}")
+    return row.find_elements(By.TAG_NAME, "td")[column].text
+
+
+def _worst_ids(dash_duo) -> list[str]:
+    rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.RELIABILITY_WORST} .ag-center-cols-container .ag-row")
+    return sorted(r.get_attribute("row-id") for r in rows)
+
+
+def test_relb001_reliability_tab_matches_the_report_and_follows_the_period(dash_duo, browser_settings):
+    _start(dash_duo, browser_settings)
+    api = requests.get(dash_duo.server_url + "/api/reliability/report", timeout=60).json()
+    system = api["system"]
+    # the header: day to day, with the all-in figure beside it
+    dash_duo.wait_for_text_to_equal(
+        f"#{ids.kpi_value('saidi')}",
+        f"{system['excluding_med']['saidi']:,.1f} · all-in {system['all']['saidi']:,.1f}", timeout=30)
+
+    dash_duo.find_element(f"#{ids.VIEW_TABS}").find_element(By.LINK_TEXT, "Reliability").click()
+    dash_duo.wait_for_element(f"#{ids.RELIABILITY_SUMMARY}", timeout=60)
+    assert _cell(dash_duo, "saidi", 1) == f"{system['excluding_med']['saidi']:,.1f}"
+    assert _cell(dash_duo, "saidi", 2) == f"{system['all']['saidi']:,.1f}"
+    assert _cell(dash_duo, "saifi", 1) == f"{system['excluding_med']['saifi']:.3f}"
+    assert _cell(dash_duo, "maifi", 2) == f"{system['all']['maifi']:.3f}"
+    threshold = dash_duo.find_element(f"#{ids.RELIABILITY_THRESHOLD}").text
+    assert f"T_MED = {api['threshold']['t_med']:.2f} min" in threshold
+    assert f"Major event days: {len(api['major_event_days'])}" in threshold
+    dash_duo.wait_for_element(f"#{ids.RELIABILITY_MONTHLY} .main-svg .barlayer .trace", timeout=30)
+    wait_for(lambda: len(_worst_ids(dash_duo)) == len(api["worst_circuits"]), timeout_s=30)
+    assert _worst_ids(dash_duo) == sorted(w["circuit_id"] for w in api["worst_circuits"])
+    assert "view=reliability" in dash_duo.driver.current_url
+    link = dash_duo.find_element(f"#{ids.RELIABILITY_CSV}").get_attribute("href")
+    assert link.endswith("/api/reliability/report.csv")
+
+    # another period: a calendar year from the dropdown
+    year = int(api["period"]["history_end"][:4]) - 1
+    dash_duo.select_dcc_dropdown(f"#{ids.RELIABILITY_YEAR}", value=str(year))
+    dash_duo.wait_for_contains_text(f"#{ids.RELIABILITY_META}", f"{year}-01-01 to {year}-12-31", timeout=60)
+    by_year = requests.get(dash_duo.server_url + f"/api/reliability/report?year={year}", timeout=60).json()
+    assert _cell(dash_duo, "saidi", 2) == f"{by_year['system']['all']['saidi']:,.1f}"
+    assert dash_duo.find_element(f"#{ids.RELIABILITY_CSV}").get_attribute("href").endswith(
+        f"/api/reliability/report.csv?year={year}")
+    severe = [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
+    assert severe == []
+
+
+def test_relb002_a_link_opens_the_reliability_view(dash_duo, browser_settings):
+    _start(dash_duo, browser_settings, "/?view=reliability")
+    dash_duo.wait_for_element(f"#{ids.RELIABILITY_SUMMARY}", timeout=60)
+    assert dash_duo.find_element(f"#{ids.view_pane('operations')}").get_attribute("hidden") is not None
