@@ -339,6 +339,37 @@ def reliability_csv():
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+# -- storm playback ------------------------------------------------------------------------------
+PLAYBACK_MAX_FRAME = 100_000
+
+
+@bp.get("/api/playback/storms")
+def playback_storms():
+    _args({})
+    return _served(repo().playback_storms())
+
+
+def _storm_events(storm_id: str) -> ReadResult:
+    v.ident(storm_id)
+    return repo().playback_events(storm_id=storm_id)
+
+
+@bp.get("/api/playback/storms/<storm_id>/timeline")
+def playback_timeline(storm_id: str):
+    _args({})
+    result = _storm_events(storm_id)
+    return (_report_or_404(result, f"no storm {storm_id} in the interruption history")
+            or _served(result, reliability.playback_timeline(result.data)))
+
+
+@bp.get("/api/playback/storms/<storm_id>/frame")
+def playback_frame(storm_id: str):
+    a = _args({"frame": v.integer(0, PLAYBACK_MAX_FRAME)}, {"frame": 0})
+    result = _storm_events(storm_id)
+    return (_report_or_404(result, f"no storm {storm_id} in the interruption history")
+            or _served(result, reliability.playback_frame(result.data, a["frame"])))
+
+
 @bp.get("/api/openapi.json")
 def openapi():
     from app.openapi import document

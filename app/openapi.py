@@ -227,6 +227,17 @@ SCHEMAS["CircuitReliabilityReport"] = obj({
     "major_event_days": arr(ref("MajorEventDay")), "saidi_rank": null(I), "circuits_ranked": I,
     "all": ref("ReliabilityIndices"), "excluding_med": ref("ReliabilityIndices"), "monthly": arr(ref("ReliabilityMonth")),
 })
+SCHEMAS.update({
+    "PlaybackStorm": obj({"storm_id": S, "storm_type": S, "start_time": TS, "end_time": TS, "first_day": D,
+                          "last_day": D, "interruptions": I, "customers_interrupted": I, "customer_minutes": N}),
+    "PlaybackTimeline": obj({"storm": ref("PlaybackStorm"), "start": TS, "step_minutes": I, "frames": I,
+                             "times": arr(TS), "customers_out": arr(I), "outages_out": arr(I),
+                             "restored_per_hour": arr(I)}),
+    "PlaybackOutage": obj({"interruption_id": S, "latitude": N, "longitude": N, "customers": I, "circuit_id": S,
+                           "device": S, "cause": S, "storm_id": null(S), "started_at": TS, "restored_at": TS}),
+    "PlaybackFrame": obj({"storm_id": S, "frame": I, "frames": I, "at": TS, "customers_out": I, "outages_out": I,
+                          "restored_per_hour": I, "outages": arr(ref("PlaybackOutage"))}),
+})
 SCHEMAS["Kpis"]["properties"].update({
     "reliability_period_end": D, "major_event_days": I,
     **{f"{i}_{b}": null(N) for i in ("saidi", "saifi", "caidi") for b in ("day_to_day", "all_in")},
@@ -420,6 +431,23 @@ def reliability_paths(tag: str) -> dict[str, Any]:
             }
         },
         "/api/reliability/report.csv": csv_op,
+        "/api/playback/storms": get("Storms in the interruption history, newest first", arr(ref("PlaybackStorm")), tag=tag),
+        "/api/playback/storms/{storm_id}/timeline": {
+            "get": {
+                **get("A storm's playback timeline: customers out, outages under way and customers restored per "
+                      "hour at every frame", ref("PlaybackTimeline"), tag=tag, extra={"404": err("no such storm")})["get"],
+                "parameters": [path_param("storm_id", ID)],
+            }
+        },
+        "/api/playback/storms/{storm_id}/frame": {
+            "get": {
+                **get("One playback frame: the interruptions under way at that moment", ref("PlaybackFrame"),
+                      tag=tag, extra={"404": err("no such storm")})["get"],
+                "parameters": [path_param("storm_id", ID),
+                               q("frame", {"type": "integer", "minimum": 0, "default": 0},
+                                 "frame index; past the last frame is the last frame")],
+            }
+        },
     }
 
 

@@ -160,3 +160,61 @@ def report_csv_rows(report: dict) -> list[list[Any]]:
 
 def _cell(v: Any) -> Any:
     return "" if v is None else v
+
+
+# -- storm playback ------------------------------------------------------------------------------
+def _epoch(dt) -> int:
+    return int(dt.timestamp())
+
+
+def playback_events(store, storm: dict) -> StoreResult[dict]:
+    start, end = storm["start_time"], storm["end_time"]
+    rows = store.playback_interruptions(from_time=start.replace(tzinfo=None), to_time=end.replace(tzinfo=None))
+    events = [{"interruption_id": e["interruption_id"], "start": _epoch(e["start_time"]), "end": _epoch(e["end_time"]),
+               "customers": e["customers"], "transformers": e["transformers"], "circuit_id": e["circuit_id"],
+               "device": e["device"], "cause": e["cause"], "storm_id": e["storm_id"],
+               "latitude": e["latitude"], "longitude": e["longitude"]} for e in rows.data]
+    return StoreResult({"storm": storm, "start": _epoch(start), "end": _epoch(end), "events": events}, rows.freshness)
+
+
+def _iso(epoch_s: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat()
+
+
+def playback_timeline(data: dict) -> dict:
+    """Every frame's time, customers out, outages under way and customers restored in the hour."""
+    from data.reliability import playback
+
+    tl = playback.timeline(data["start"], data["end"])
+    curve = playback.Curve(data["events"])
+    times = [tl.at(i) for i in range(tl.frames)]
+    return {
+        "storm": data["storm"],
+        "start": _iso(tl.start), "step_minutes": tl.step_s // 60, "frames": tl.frames,
+        "times": [_iso(t) for t in times],
+        "customers_out": [curve.customers_out(t) for t in times],
+        "outages_out": [curve.outages_out(t) for t in times],
+        "restored_per_hour": [curve.restored_per_hour(t) for t in times],
+    }
+
+
+def playback_frame(data: dict, frame: int) -> dict:
+    """One moment of a storm: the interruptions under way, and the curve's values there."""
+    from data.reliability import playback
+
+    tl = playback.timeline(data["start"], data["end"])
+    frame = min(max(frame, 0), tl.frames - 1)
+    t = tl.at(frame)
+    curve = playback.Curve(data["events"])
+    active = playback.active_at(data["events"], t)
+    return {
+        "storm_id": data["storm"]["storm_id"], "frame": frame, "frames": tl.frames, "at": _iso(t),
+        "customers_out": curve.customers_out(t), "outages_out": len(active),
+        "restored_per_hour": curve.restored_per_hour(t),
+        "outages": [{"interruption_id": e["interruption_id"], "latitude": e["latitude"], "longitude": e["longitude"],
+                     "customers": e["customers"], "circuit_id": e["circuit_id"], "device": e["device"],
+                     "cause": e["cause"], "storm_id": e["storm_id"], "started_at": _iso(e["start"]),
+                     "restored_at": _iso(e["end"])} for e in active],
+    }

@@ -71,6 +71,8 @@ TTL = {
     # the history changes when the generator (or, in production, the nightly OMS load) runs
     "reliability_report": 900,
     "reliability_circuit": 900,
+    "playback_storms": 900,
+    "playback_events": 900,
 }
 FALLBACK_TTL_S = 2
 # Feeder viewports snap outward to this grid (degrees) per level of detail: panning a little
@@ -531,6 +533,22 @@ class Repository:
         params = {"circuit_id": circuit_id, "year": year, "cemi_n": cemi_n, "celid_t_hours": celid_t_hours}
         return self._analytics("reliability_circuit", params,
                                lambda w: reliability.circuit_report(w, system.data, circuit_id))
+
+    # -- storm playback over the interruption history (warehouse only) -----------------------------
+    def playback_storms(self) -> ReadResult[list[Row]]:
+        """The storms in the interruption history, newest first, with their size."""
+        return self._analytics("playback_storms", {}, lambda w: w.playback_storms())
+
+    def playback_events(self, *, storm_id: str) -> ReadResult[dict | None]:
+        """A storm and the sustained interruptions under way during it (epoch-second start/end,
+        customers, position), from its first interruption to its last restoration; None for a
+        storm the history does not have. Frames are cut from this one cached read."""
+        storms = self.playback_storms()
+        storm = next((s for s in storms.data if s["storm_id"] == storm_id), None)
+        if storm is None:
+            return ReadResult(None, storms.provenance)
+        return self._analytics("playback_events", {"storm_id": storm_id},
+                               lambda w: reliability.playback_events(w, storm))
 
     # -- health ----------------------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:

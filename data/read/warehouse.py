@@ -241,3 +241,9 @@ class WarehouseStore(Store):
                              cemi_n: int, celid_minutes: int) -> StoreResult[list[Row]]:
         return self._read("reliability_circuits", from_date=from_date, to_date=to_date, circuit_id=circuit_id,
                           med_days=med_days, cemi_n=cemi_n, celid_minutes=celid_minutes)
+
+    def playback_storms(self) -> StoreResult[list[Row]]:
+        return self._read("playback_storms")
+
+    def playback_interruptions(self, *, from_time, to_time) -> StoreResult[list[Row]]:
+        return self._read("playback_interruptions", from_time=from_time, to_time=to_time)

@@ -214,6 +214,41 @@ def test_reli008_kpis_carry_day_to_day_and_all_in_figures(client, report):
     assert text["saifi"].startswith(f"{kpis['saifi_day_to_day']:.3f} · all-in")
 
 
+def test_reli010_storm_playback_timeline_and_frames_agree(client, doc, loaded_stores):
+    storms = client.get("/api/playback/storms").get_json()
+    validate(doc, "PlaybackStorm", storms, many=True)
+    assert storms and any(s["storm_type"] == "hurricane" for s in storms)
+    assert [s["start_time"] for s in storms] == sorted((s["start_time"] for s in storms), reverse=True)
+    storm = max(storms, key=lambda s: s["customers_interrupted"])
+    resp = client.get(f"/api/playback/storms/{storm['storm_id']}/timeline")
+    assert resp.status_code == 200
+    tl = resp.get_json()
+    validate(doc, "PlaybackTimeline", tl, many=False)
+    assert tl["frames"] == len(tl["times"]) == len(tl["customers_out"]) and tl["frames"] > 10
+    assert tl["times"][0] <= storm["start_time"] and tl["times"][-1] >= storm["end_time"]
+    assert max(tl["customers_out"]) > 0
+    peak = tl["customers_out"].index(max(tl["customers_out"]))
+    for i in (0, peak, tl["frames"] - 1):
+        frame = client.get(f"/api/playback/storms/{storm['storm_id']}/frame?frame={i}").get_json()
+        validate(doc, "PlaybackFrame", frame, many=False)
+        assert frame["at"] == tl["times"][i] and frame["customers_out"] == tl["customers_out"][i]
+        # the map's points are the curve's value at that moment
+        assert sum(o["customers"] for o in frame["outages"]) == frame["customers_out"]
+        assert len(frame["outages"]) == frame["outages_out"] == tl["outages_out"][i]
+        assert all(o["started_at"] <= frame["at"] < o["restored_at"] for o in frame["outages"])
+    # the storm's own interruptions are in it, started on its days
+    frame = client.get(f"/api/playback/storms/{storm['storm_id']}/frame?frame={peak}").get_json()
+    assert any(o["storm_id"] == storm["storm_id"] for o in frame["outages"])
+    last = client.get(f"/api/playback/storms/{storm['storm_id']}/frame?frame=99999").get_json()
+    assert last["frame"] == tl["frames"] - 1
+    for url, status in ((f"/api/playback/storms/STORM-999/timeline", 404), ("/api/playback/storms/bad%20id/frame", 400),
+                        (f"/api/playback/storms/{storm['storm_id']}/frame?frame=-1", 400),
+                        (f"/api/playback/storms/{storm['storm_id']}/frame?frame=x", 400),
+                        ("/api/playback/storms?x=1", 400)):
+        resp = client.get(url)
+        assert resp.status_code == status and resp.get_json()["message"], url
+
+
 @pytest.mark.slow
 def test_reli009_schemathesis_holds_the_document_to_the_reliability_routes(loaded_stores, server_log_dir, tmp_path):
     from tests.fix_services import start_server
@@ -223,12 +258,12 @@ def test_reli009_schemathesis_holds_the_document_to_the_reliability_routes(loade
     try:
         cmd = [
             str(Path(sys.executable).parent / "schemathesis"), "run", f"{server.url}/api/openapi.json",
-            "--include-path-regex", "^/api/reliability/", "--checks", "all", "--max-examples", "15",
+            "--include-path-regex", "^/api/(reliability|playback)/", "--checks", "all", "--max-examples", "15",
             "--mode", "all", "--seed", "7", "--phases", "examples,coverage,fuzzing", "--workers", "1",
             "--request-timeout", "60", "--no-color", "--suppress-health-check", "all", "--generation-database", "none",
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
         assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
-        assert "Tested: 5" in result.stdout, result.stdout[-3000:]  # all five reliability routes ran
+        assert "Tested: 8" in result.stdout, result.stdout[-3000:]  # every reliability and playback route ran
     finally:
         server.stop()
