@@ -94,6 +94,18 @@ RELIABILITY_CSV = "reliability-csv"
 RELIABILITY_META = "reliability-meta"
 RELIABILITY_ALERT = "reliability-alert"
 
+# -- Storm playback (in the reliability view) --------------------------------------------------------
+PLAYBACK_STORM = "playback-storm"
+PLAYBACK_PLAY = "playback-play"
+PLAYBACK_SPEED = "playback-speed"
+PLAYBACK_SLIDER = "playback-slider"
+PLAYBACK_TICK = "playback-tick"  # dcc.Interval stepping the slider while playing
+PLAYBACK_TIMELINE = "playback-timeline"  # store: the storm's frames and curve
+PLAYBACK_MAP = "playback-map"
+PLAYBACK_CURVE = "playback-curve"
+PLAYBACK_LABEL = "playback-label"
+PLAYBACK_URL_SYNC = "playback-url-sync"  # dummy output of the clientside URL writer
+
 # -- Chat (the chat feature owns its own ids; these place its panel) -----------------------------
 CHAT_OPEN = "chat-open"
 CHAT_OFFCANVAS = "chat-offcanvas"

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts.playback import create_playback_panel
 
 TRAILING = "trailing"  # the dropdown's value for the 365 days ending on the history's last day
 INDEX_ROWS = (  # (key, label, format)
@@ -48,6 +49,7 @@ def create_reliability_panel() -> html.Div:
                 html.Div(html.Div("Loading reliability…", className="text-muted small p-2"), id=ids.RELIABILITY_BODY),
                 type="dot",
             ),
+            create_playback_panel(),
         ],
         className="p-2",
     )

@@ -1,7 +1,8 @@
 """The Reliability view in headless Chromium against the real stores (small-scale test
 databases): the IEEE 1366 summary, threshold, monthly figure and worst circuits match the REST
 report, the period can change, the CSV link follows it, and the KPI header shows day-to-day
-figures with the all-in ones beside them."""
+figures with the all-in ones beside them. Storm playback: a link opens a moment, and playing
+moves the map and the curve's cursor together."""
 
 from __future__ import annotations
 
@@ -80,3 +81,60 @@ def test_relb002_a_link_opens_the_reliability_view(dash_duo, browser_settings):
     _start(dash_duo, browser_settings, "/?view=reliability")
     dash_duo.wait_for_element(f"#{ids.RELIABILITY_SUMMARY}", timeout=60)
     assert dash_duo.find_element(f"#{ids.view_pane('operations')}").get_attribute("hidden") is not None
+
+
+FIGURE_JS = "var g = document.querySelector('#' + arguments[0] + ' .js-plotly-plot'); return g && g.layout ? [g.layout, g.data.map(function (t) { return t.x ? t.x.length : 0; })] : null;"
+
+
+def _cursor_and_map(dash_duo):
+    curve = dash_duo.driver.execute_script(FIGURE_JS, ids.PLAYBACK_CURVE)
+    mapped = dash_duo.driver.execute_script(FIGURE_JS, ids.PLAYBACK_MAP)
+    if not curve or not mapped or not curve[0].get("shapes"):
+        return None
+    return curve[0]["shapes"][0]["x0"], mapped[0]["title"]["text"], mapped[1][1]
+
+
+def test_relb003_storm_playback_moves_the_map_and_the_curve_cursor_together(dash_duo, browser_settings):
+    from urllib.parse import parse_qs, urlparse
+
+    from dash.testing.wait import until
+
+    _start(dash_duo, browser_settings)
+    storms = requests.get(dash_duo.server_url + "/api/playback/storms", timeout=60).json()
+    storm = max(storms, key=lambda s: s["customers_interrupted"])
+    sid = storm["storm_id"]
+    timeline = requests.get(dash_duo.server_url + f"/api/playback/storms/{sid}/timeline", timeout=60).json()
+
+    def frame_api(i: int) -> dict:
+        return requests.get(dash_duo.server_url + f"/api/playback/storms/{sid}/frame?frame={i}", timeout=60).json()
+
+    def consistent_with(i: int) -> bool:
+        got = _cursor_and_map(dash_duo)
+        if got is None:
+            return False
+        cursor, map_title, points = got
+        want = frame_api(i)
+        return (cursor == timeline["times"][i] and want["at"][:16].replace("T", " ") in map_title
+                and points == want["outages_out"])
+
+    # a deep link opens the storm at a moment: the cursor, the map and the label at that frame
+    dash_duo.driver.get(f"{dash_duo.server_url}/?view=reliability&storm={sid}&frame=10")
+    until(lambda: consistent_with(10), timeout=60)
+    label = dash_duo.find_element(f"#{ids.PLAYBACK_LABEL}").text
+    assert f"{frame_api(10)['customers_out']:,} customers out" in label
+
+    # play at 4 frames a tick: the frame advances, and map and cursor stay on the same moment
+    dash_duo.select_dcc_dropdown(f"#{ids.PLAYBACK_SPEED}", value="4×")
+    dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").click()
+    until(lambda: dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").text == "Pause", timeout=10)
+
+    def url_frame() -> int:
+        return int(parse_qs(urlparse(dash_duo.driver.current_url).query).get("frame", ["10"])[0])
+
+    until(lambda: url_frame() >= 18, timeout=60)
+    dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").click()  # pause
+    until(lambda: dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").text == "Play", timeout=10)
+    stopped = url_frame()
+    until(lambda: consistent_with(stopped), timeout=30)
+    assert (stopped - 10) % 4 == 0  # stepped by the speed
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
