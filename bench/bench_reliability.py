@@ -1,6 +1,8 @@
 """The IEEE 1366 reliability report on the local warehouse: the full report (history span, daily
 sums over the threshold window and the period, per-circuit sums with CEMI-n/CELID-t, composed by
-data/reliability/ieee1366.py) and one circuit's report, uncached, warm connection.
+data/reliability/ieee1366.py) and one circuit's report, uncached, warm connection. And storm
+playback: the server time (Server-Timing ``app``) of a frame of the biggest storm through the
+app with its shared file cache warm (goal <= 200 ms), and of the storm's first, cold read.
 
     .venv/bin/python -m bench.bench_reliability [--runs 5]
 
@@ -23,6 +25,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "reliability.json"
 GOAL_S = 2.0
+FRAME_GOAL_MS = 200.0
+
+
+def _app_ms(resp) -> float:
+    timing = resp.headers["Server-Timing"]
+    return float(timing.split("app;dur=")[1].split(",")[0])
+
+
+def playback(settings, runs: int) -> dict:
+    """Frames of the biggest storm through the Flask app (test client), shared file cache."""
+    import random
+    import tempfile
+
+    from app import create_app
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        app = create_app(settings.model_copy(update={"cache_type": "filesystem", "cache_dir": Path(cache_dir)}))
+        client = app.server.test_client()
+        storms = client.get("/api/playback/storms").get_json()
+        storm = max(storms, key=lambda s: s["customers_interrupted"])
+        sid = storm["storm_id"]
+        cold = client.get(f"/api/playback/storms/{sid}/timeline")
+        timeline = cold.get_json()
+        rng = random.Random(7)
+        frames = [timeline["customers_out"].index(max(timeline["customers_out"]))] + [
+            rng.randrange(timeline["frames"]) for _ in range(runs - 1)]
+        frame_ms, outages = [], []
+        for i in frames:
+            resp = client.get(f"/api/playback/storms/{sid}/frame?frame={i}")
+            frame_ms.append(_app_ms(resp))
+            outages.append(len(resp.get_json()["outages"]))
+        app.server.extensions["flux_repository"].close()
+    return {"storm": storm, "frames": timeline["frames"], "step_minutes": timeline["step_minutes"],
+            "cold_timeline_ms": round(_app_ms(cold), 1), "frame_ms": [round(x, 1) for x in frame_ms],
+            "outages_per_frame": outages, "median_frame_ms": round(statistics.median(frame_ms), 1),
+            "peak_frame_ms": round(frame_ms[0], 1)}
 
 
 def main() -> None:
@@ -56,6 +94,7 @@ def main() -> None:
         circuit_s.append(time.perf_counter() - started)
     store.pool.close()
     median = statistics.median(report_s)
+    frames = playback(settings, args.runs)
     result = {
         "benchmark": "IEEE 1366 reliability report on the local warehouse (fakesnow), uncached, warm connection",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -68,8 +107,9 @@ def main() -> None:
         "circuits": len(report["circuits"]),
         "median_s": {"report": round(median, 3), "circuit": round(statistics.median(circuit_s), 3)},
         "runs_s": {"report": [round(x, 3) for x in report_s], "circuit": [round(x, 3) for x in circuit_s]},
-        "target": {"report_max_s": GOAL_S},
+        "target": {"report_max_s": GOAL_S, "frame_max_ms": FRAME_GOAL_MS},
         "meets": median <= GOAL_S,
+        "playback": {**frames, "meets": frames["median_frame_ms"] <= FRAME_GOAL_MS},
         "figures": {
             "period": report["period"],
             "t_med_minutes": report["threshold"]["t_med"],
@@ -79,7 +119,8 @@ def main() -> None:
         },
     }
     OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result["median_s"]), "meets" if result["meets"] else "MISSES", f"goal {GOAL_S} s")
+    print(json.dumps(result["median_s"]), "meets" if result["meets"] else "MISSES", f"goal {GOAL_S} s;",
+          "frame median", frames["median_frame_ms"], "ms, peak", frames["peak_frame_ms"], "ms, cold", frames["cold_timeline_ms"], "ms")
 
 
 if __name__ == "__main__":

@@ -281,6 +281,11 @@ def reliability_report(d: dict) -> list[Row]:
         Row(f"full IEEE 1366 report, {d.get('scale')} scale ({rows})", med.get("report"), "s",
             goal=f"<= {goal} s" if goal else "—", meets=at_most(med.get("report"), goal)),
         Row("one circuit's report (with its monthly trend)", med.get("circuit"), "s"),
+        Row(f"storm playback frame, server time, biggest storm ({get(d, 'playback.storm.storm_id')}, "
+            f"{get(d, 'playback.frames')} frames), cache warm", get(d, "playback.median_frame_ms"), "ms",
+            goal=f"<= {get(d, 'target.frame_max_ms')} ms", meets=at_most(get(d, "playback.median_frame_ms"),
+                                                                         get(d, "target.frame_max_ms"))),
+        Row("storm playback, first read of a storm (warehouse, timeline)", get(d, "playback.cold_timeline_ms"), "ms"),
     ]
 
 
@@ -309,7 +314,8 @@ SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] =
     ("Shared read cache", "The file cache the gunicorn workers share, in-process, no store: its own cost per read.",
      [("cache", cache)]),
     ("Reliability report", "IEEE 1366 over the six-year interruption history on the local warehouse (fakesnow), "
-     "uncached, warm connection; median of 5.", [("reliability", reliability_report)]),
+     "uncached, warm connection; median of 5. Storm playback frames through the app (Flask test client, shared "
+     "file cache), server time from `Server-Timing`.", [("reliability", reliability_report)]),
     ("Failover", "kill -9 of a private Postgres postmaster under a request loop, then restart, with the "
      "production breaker cool-down and pool wait (values in `failover.json`).", [("failover", failover)]),
 ]

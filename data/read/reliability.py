@@ -174,7 +174,23 @@ def playback_events(store, storm: dict) -> StoreResult[dict]:
                "customers": e["customers"], "transformers": e["transformers"], "circuit_id": e["circuit_id"],
                "device": e["device"], "cause": e["cause"], "storm_id": e["storm_id"],
                "latitude": e["latitude"], "longitude": e["longitude"]} for e in rows.data]
-    return StoreResult({"storm": storm, "start": _epoch(start), "end": _epoch(end), "events": events}, rows.freshness)
+    data = {"storm": storm, "start": _epoch(start), "end": _epoch(end), "events": events}
+    data["timeline"] = _timeline(data)  # once per storm: every frame reads it from the cache
+    return StoreResult(data, rows.freshness)
+
+
+def _timeline(data: dict) -> dict:
+    from data.reliability import playback
+
+    tl = playback.timeline(data["start"], data["end"])
+    curve = playback.Curve(data["events"])
+    times = [tl.at(i) for i in range(tl.frames)]
+    return {
+        "start": tl.start, "step_s": tl.step_s, "frames": tl.frames, "times": times,
+        "customers_out": [curve.customers_out(t) for t in times],
+        "outages_out": [curve.outages_out(t) for t in times],
+        "restored_per_hour": [curve.restored_per_hour(t) for t in times],
+    }
 
 
 def _iso(epoch_s: int) -> str:
@@ -185,18 +201,13 @@ def _iso(epoch_s: int) -> str:
 
 def playback_timeline(data: dict) -> dict:
     """Every frame's time, customers out, outages under way and customers restored in the hour."""
-    from data.reliability import playback
-
-    tl = playback.timeline(data["start"], data["end"])
-    curve = playback.Curve(data["events"])
-    times = [tl.at(i) for i in range(tl.frames)]
+    tl = data["timeline"]
     return {
         "storm": data["storm"],
-        "start": _iso(tl.start), "step_minutes": tl.step_s // 60, "frames": tl.frames,
-        "times": [_iso(t) for t in times],
-        "customers_out": [curve.customers_out(t) for t in times],
-        "outages_out": [curve.outages_out(t) for t in times],
-        "restored_per_hour": [curve.restored_per_hour(t) for t in times],
+        "start": _iso(tl["start"]), "step_minutes": tl["step_s"] // 60, "frames": tl["frames"],
+        "times": [_iso(t) for t in tl["times"]],
+        "customers_out": tl["customers_out"], "outages_out": tl["outages_out"],
+        "restored_per_hour": tl["restored_per_hour"],
     }
 
 
@@ -204,15 +215,14 @@ def playback_frame(data: dict, frame: int) -> dict:
     """One moment of a storm: the interruptions under way, and the curve's values there."""
     from data.reliability import playback
 
-    tl = playback.timeline(data["start"], data["end"])
-    frame = min(max(frame, 0), tl.frames - 1)
-    t = tl.at(frame)
-    curve = playback.Curve(data["events"])
+    tl = data["timeline"]
+    frame = min(max(frame, 0), tl["frames"] - 1)
+    t = tl["times"][frame]
     active = playback.active_at(data["events"], t)
     return {
-        "storm_id": data["storm"]["storm_id"], "frame": frame, "frames": tl.frames, "at": _iso(t),
-        "customers_out": curve.customers_out(t), "outages_out": len(active),
-        "restored_per_hour": curve.restored_per_hour(t),
+        "storm_id": data["storm"]["storm_id"], "frame": frame, "frames": tl["frames"], "at": _iso(t),
+        "customers_out": tl["customers_out"][frame], "outages_out": len(active),
+        "restored_per_hour": tl["restored_per_hour"][frame],
         "outages": [{"interruption_id": e["interruption_id"], "latitude": e["latitude"], "longitude": e["longitude"],
                      "customers": e["customers"], "circuit_id": e["circuit_id"], "device": e["device"],
                      "cause": e["cause"], "storm_id": e["storm_id"], "started_at": _iso(e["start"]),
