@@ -9,6 +9,7 @@ days: a major event day is left out of every circuit's day-to-day figures, as th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,15 +42,29 @@ def _area(row: dict) -> r.AreaTotals:
     return r.AreaTotals(row["circuit_id"], totals("all"), totals("ex"), row["substation_id"])
 
 
-def system_report(store, *, year: int | None, cemi_n: int, celid_t_hours: int) -> StoreResult[dict | None]:
+@dataclass(frozen=True)
+class SystemDays:
+    """The system's days for a period: what the threshold, the MEDs and the system's SAIFI,
+    SAIDI, CAIDI and MAIFI need (no per-circuit sums)."""
+
+    first: date
+    last: date
+    served: int
+    start: date
+    end: date
+    threshold: r.Threshold
+    period_days: list[r.DayTotals]
+    saidi: dict[date, float]
+    meds: list[date]
+
+
+def system_days(store, *, year: int | None) -> tuple[SystemDays | None, Any]:
     span = store.reliability_span(circuit_id=None)
     head = span.data[0] if span.data else {}
     first, last, served = head.get("first_day"), head.get("last_day"), int(head.get("customers_served") or 0)
-    if first is None or served <= 0:
-        return StoreResult(None, span.freshness)
-    period = period_for(first, last, year)
+    period = period_for(first, last, year) if first is not None and served > 0 else None
     if period is None:
-        return StoreResult(None, span.freshness)
+        return None, span.freshness
     start, end = period
     win_start, win_end = r.med_window(start, first)
     daily = _days(store.reliability_daily(from_date=min(win_start, start), to_date=end, circuit_id=None).data)
@@ -58,6 +73,31 @@ def system_report(store, *, year: int | None, cemi_n: int, celid_t_hours: int) -
     period_days = r.fill_days([d for d in daily if d.day >= start], start, end)
     saidi = r.daily_saidi(period_days, served)
     meds = r.major_event_days(saidi, threshold.t_med)
+    return SystemDays(first, last, served, start, end, threshold, period_days, saidi, meds), span.freshness
+
+
+def system_summary(store) -> StoreResult[dict | None]:
+    """The header's figures: the system's SAIFI, SAIDI and CAIDI day to day and all-in over the
+    trailing year, from the daily sums alone (two cheap reads, not the per-circuit one)."""
+    days, freshness = system_days(store, year=None)
+    if days is None:
+        return StoreResult(None, freshness)
+    meds = set(days.meds)
+
+    def totals(skip: set) -> r.Indices:
+        kept = [d for d in days.period_days if d.day not in skip]
+        return r.indices(r.Totals(days.served, sum(d.ci for d in kept), sum(d.cmi for d in kept), sum(d.mi for d in kept)))
+
+    return StoreResult({"period_end": days.end.isoformat(), "major_event_days": len(meds),
+                        "excluding_med": totals(meds).as_dict(), "all": totals(set()).as_dict()}, freshness)
+
+
+def system_report(store, *, year: int | None, cemi_n: int, celid_t_hours: int) -> StoreResult[dict | None]:
+    days, freshness = system_days(store, year=year)
+    if days is None:
+        return StoreResult(None, freshness)
+    first, last, served, start, end = days.first, days.last, days.served, days.start, days.end
+    threshold, period_days, saidi, meds = days.threshold, days.period_days, days.saidi, days.meds
     circuit_rows = store.reliability_circuits(
         from_date=start, to_date=end, circuit_id=None, med_days=",".join(d.isoformat() for d in meds) or None,
         cemi_n=cemi_n, celid_minutes=celid_t_hours * 60,
@@ -82,7 +122,7 @@ def system_report(store, *, year: int | None, cemi_n: int, celid_t_hours: int) -
                                             limit=WORST_LIMIT),
         "monthly": r.monthly_trend(period_days, served, meds),
     }
-    return StoreResult(report, span.freshness)
+    return StoreResult(report, freshness)
 
 
 def _indices_pair(system: r.AreaTotals | None, served: int) -> dict:

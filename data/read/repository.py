@@ -71,6 +71,7 @@ TTL = {
     # the history changes when the generator (or, in production, the nightly OMS load) runs
     "reliability_report": 900,
     "reliability_circuit": 900,
+    "reliability_summary": 900,
     "playback_storms": 900,
     "playback_events": 900,
 }
@@ -459,16 +460,16 @@ class Repository:
         """The header's IEEE 1366 figures over the trailing year of the interruption history:
         day to day (major event days left out) and all-in. Empty when there is no history."""
         try:
-            report = self.reliability_report().data
+            summary = self._analytics("reliability_summary", {}, lambda w: reliability.system_summary(w)).data
         except AnalyticsUnavailable:
             return {}
-        if report is None:
+        if summary is None:
             return {}
-        out: dict[str, Any] = {"reliability_period_end": report["period"]["end"],
-                               "major_event_days": len(report["major_event_days"])}
+        out: dict[str, Any] = {"reliability_period_end": summary["period_end"],
+                               "major_event_days": summary["major_event_days"]}
         for basis, suffix in (("excluding_med", "day_to_day"), ("all", "all_in")):
             for index in ("saidi", "saifi", "caidi"):
-                out[f"{index}_{suffix}"] = report["system"][basis][index]
+                out[f"{index}_{suffix}"] = summary[basis][index]
         return out
 
     def weather(self, *, hours: int = 48) -> ReadResult[list[Row]]:

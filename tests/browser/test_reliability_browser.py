@@ -124,6 +124,9 @@ def test_relb003_storm_playback_moves_the_map_and_the_curve_cursor_together(dash
     assert f"{frame_api(10)['customers_out']:,} customers out" in label
 
     # play at 4 frames a tick: the frame advances, and map and cursor stay on the same moment
+    dash_duo.wait_for_element(f"#{ids.RELIABILITY_SUMMARY}", timeout=60)  # the report above has loaded
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});",
+                                   dash_duo.find_element(f"#{ids.PLAYBACK_SPEED}"))
     dash_duo.select_dcc_dropdown(f"#{ids.PLAYBACK_SPEED}", value="4×")
     dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").click()
     until(lambda: dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").text == "Pause", timeout=10)
