@@ -93,10 +93,13 @@ def threshold_text(report: dict) -> str:
 
 
 def worst_rows(report: dict) -> list[dict]:
+    def r(v, digits):
+        return None if v is None else round(v, digits)
+
     return [{"rank": w["rank"], "circuit_id": w["circuit_id"], "substation_id": w["substation_id"],
-             "customers_served": w["customers_served"], "saidi": w["excluding_med"]["saidi"],
-             "saifi": w["excluding_med"]["saifi"], "caidi": w["excluding_med"]["caidi"],
-             "saidi_all": w["all"]["saidi"]} for w in report["worst_circuits"]]
+             "customers_served": w["customers_served"], "saidi": r(w["excluding_med"]["saidi"], 1),
+             "saifi": r(w["excluding_med"]["saifi"], 3), "caidi": r(w["excluding_med"]["caidi"], 1),
+             "saidi_all": r(w["all"]["saidi"], 1)} for w in report["worst_circuits"]]
 
 
 def create_reliability_body(report: dict | None, monthly_figure, *, year: str | None, alert: list, meta: str) -> html.Div:
