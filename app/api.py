@@ -33,6 +33,7 @@ from data.read.models import (
     ReadTimedOut,
     StoreUnavailable,
 )
+from data.read import reliability
 from data.read.repository import (
     ASSETS_DEFAULT_LIMIT,
     ASSETS_MAX_LIMIT,
@@ -280,6 +281,118 @@ def top_overloaded_transformers():
 def ercot_price_vs_load():
     a = _args({"days": v.integer(1, 92)}, {"days": 7})
     return _served(repo().ercot_price_vs_load(**a))
+
+
+# -- reliability: IEEE 1366 over the interruption history ------------------------------------------
+RELIABILITY_YEARS = (2000, 2100)
+CEMI_N_MAX = 50
+CELID_T_MAX_HOURS = 168
+WORST_MAX_LIMIT = 100
+
+
+def _reliability_args(extra: dict | None = None, defaults: dict | None = None) -> dict:
+    spec = {"year": v.integer(*RELIABILITY_YEARS), "cemi_n": v.integer(1, CEMI_N_MAX),
+            "celid_t": v.integer(1, CELID_T_MAX_HOURS), **(extra or {})}
+    a = _args(spec, {"cemi_n": 3, "celid_t": 8, **(defaults or {})})
+    a["celid_t_hours"] = a.pop("celid_t")
+    return a
+
+
+def _report_or_404(result: ReadResult, what: str) -> Response | None:
+    if result.data is None:
+        g.flux_provenance = result.provenance
+        return _error(404, "not_found", what)
+    return None
+
+
+@bp.get("/api/reliability/report")
+def reliability_report():
+    a = _reliability_args()
+    result = repo().reliability_report(**a)
+    return _report_or_404(result, "the interruption history holds no day of that period") or _served(result)
+
+
+@bp.get("/api/reliability/worst-circuits")
+def reliability_worst_circuits():
+    from data.reliability.ieee1366 import RANK_BY
+
+    a = _reliability_args({"by": v.one_of(*RANK_BY), "basis": v.one_of("excluding_med", "all"),
+                           "limit": v.integer(1, WORST_MAX_LIMIT)},
+                          {"by": "saidi", "basis": "excluding_med", "limit": 10})
+    by, basis, limit = a.pop("by"), a.pop("basis"), a.pop("limit")
+    result = repo().reliability_report(**a)
+    missing = _report_or_404(result, "the interruption history holds no day of that period")
+    if missing:
+        return missing
+    return _served(result, reliability.worst_from_report(result.data, by=by, basis=basis, limit=limit))
+
+
+@bp.get("/api/reliability/monthly")
+def reliability_monthly():
+    a = _reliability_args()
+    result = repo().reliability_report(**a)
+    missing = _report_or_404(result, "the interruption history holds no day of that period")
+    if missing:
+        return missing
+    return _served(result, result.data["monthly"])
+
+
+@bp.get("/api/reliability/circuits/<circuit_id>")
+def reliability_circuit(circuit_id: str):
+    a = _reliability_args()
+    v.ident(circuit_id)
+    result = repo().reliability_circuit(circuit_id=circuit_id, **a)
+    return _report_or_404(result, f"no circuit {circuit_id} in the period's history") or _served(result)
+
+
+@bp.get("/api/reliability/report.csv")
+def reliability_csv():
+    import csv
+    import io
+
+    a = _reliability_args()
+    result = repo().reliability_report(**a)
+    missing = _report_or_404(result, "the interruption history holds no day of that period")
+    if missing:
+        return missing
+    g.flux_provenance = result.provenance
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(reliability.report_csv_rows(result.data))
+    period = result.data["period"]
+    name = f"reliability_{period['start']}_{period['end']}.csv"
+    return Response(buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# -- storm playback ------------------------------------------------------------------------------
+PLAYBACK_MAX_FRAME = 100_000
+
+
+@bp.get("/api/playback/storms")
+def playback_storms():
+    _args({})
+    return _served(repo().playback_storms())
+
+
+def _storm_events(storm_id: str) -> ReadResult:
+    v.ident(storm_id)
+    return repo().playback_events(storm_id=storm_id)
+
+
+@bp.get("/api/playback/storms/<storm_id>/timeline")
+def playback_timeline(storm_id: str):
+    _args({})
+    result = _storm_events(storm_id)
+    return (_report_or_404(result, f"no storm {storm_id} in the interruption history")
+            or _served(result, reliability.playback_timeline(result.data)))
+
+
+@bp.get("/api/playback/storms/<storm_id>/frame")
+def playback_frame(storm_id: str):
+    a = _args({"frame": v.integer(0, PLAYBACK_MAX_FRAME)}, {"frame": 0})
+    result = _storm_events(storm_id)
+    return (_report_or_404(result, f"no storm {storm_id} in the interruption history")
+            or _served(result, reliability.playback_frame(result.data, a["frame"])))
 
 
 @bp.get("/api/openapi.json")

@@ -206,6 +206,59 @@ SCHEMAS: dict[str, dict] = {
     ),
     "ErcotHour": obj({"load_hour": TS, "lmp_usd_mwh": N, "system_load_mw": N, "houston_load_mw": N}),
 }
+# IEEE 1366 reliability (data/read/reliability.py)
+_IDX = null(N)
+SCHEMAS.update({
+    "ReliabilityIndices": obj({
+        "customers_served": I, "saifi": _IDX, "saidi": _IDX, "caidi": _IDX, "maifi": _IDX, "cemi_n": _IDX,
+        "celid_t": _IDX, "customer_interruptions": N, "customer_minutes": N, "momentary_interruptions": N,
+    }),
+    "ReliabilityMonthIndices": obj({"saifi": _IDX, "saidi": _IDX, "caidi": _IDX, "maifi": _IDX}),
+    "ReliabilityMonth": obj({"month": S, "days": I, "major_event_days": I,
+                             "all": ref("ReliabilityMonthIndices"), "excluding_med": ref("ReliabilityMonthIndices")}),
+    "ReliabilityPeriod": obj({"start": D, "end": D, "days": I, "year": null(I), "history_start": D, "history_end": D}),
+    "ReliabilityParameters": obj({"cemi_n": I, "celid_t_hours": I, "momentary_minutes": N, "beta_multiplier": N}),
+    "MedThreshold": obj({"t_med": null(N), "alpha": null(N), "beta": null(N), "days": I, "days_used": I,
+                         "window_start": null(D), "window_end": null(D), "years_wanted": I}),
+    "MajorEventDay": obj({"date": D, "saidi": N}),
+    "SubstationReliability": obj({"substation_id": S, "customers_served": I, "all": ref("ReliabilityIndices"),
+                                  "excluding_med": ref("ReliabilityIndices")}),
+    "CircuitReliability": obj({"circuit_id": S, "substation_id": S, "customers_served": I,
+                               "all": ref("ReliabilityIndices"), "excluding_med": ref("ReliabilityIndices")}),
+    "WorstCircuit": obj({"rank": I, "circuit_id": S, "substation_id": S, "by": S, "basis": {"type": "string", "enum": ["excluding_med", "all"]},
+                         "value": N, "customers_served": I, "all": ref("ReliabilityIndices"),
+                         "excluding_med": ref("ReliabilityIndices")}),
+})
+SCHEMAS["ReliabilityReport"] = obj({
+    "standard": S, "period": ref("ReliabilityPeriod"), "parameters": ref("ReliabilityParameters"),
+    "threshold": ref("MedThreshold"), "major_event_days": arr(ref("MajorEventDay")),
+    "system": obj({"customers_served": I, "all": ref("ReliabilityIndices"), "excluding_med": ref("ReliabilityIndices")}),
+    "substations": arr(ref("SubstationReliability")), "circuits": arr(ref("CircuitReliability")),
+    "worst_circuits": arr(ref("WorstCircuit")), "monthly": arr(ref("ReliabilityMonth")),
+})
+SCHEMAS["CircuitReliabilityReport"] = obj({
+    "circuit_id": S, "substation_id": S, "customers_served": I, "period": ref("ReliabilityPeriod"),
+    "parameters": ref("ReliabilityParameters"), "threshold": ref("MedThreshold"),
+    "major_event_days": arr(ref("MajorEventDay")), "saidi_rank": null(I), "circuits_ranked": I,
+    "all": ref("ReliabilityIndices"), "excluding_med": ref("ReliabilityIndices"), "monthly": arr(ref("ReliabilityMonth")),
+})
+SCHEMAS.update({
+    "PlaybackStorm": obj({"storm_id": S, "storm_type": S, "start_time": TS, "end_time": TS, "first_day": D,
+                          "last_day": D, "interruptions": I, "customers_interrupted": I, "customer_minutes": N}),
+    "PlaybackTimeline": obj({"storm": ref("PlaybackStorm"), "start": TS, "step_minutes": I, "frames": I,
+                             "times": arr(TS), "customers_out": arr(I), "outages_out": arr(I),
+                             "restored_per_hour": arr(I)}),
+    "PlaybackOutage": obj({"interruption_id": S, "latitude": N, "longitude": N, "customers": I, "circuit_id": S,
+                           "device": S, "cause": S, "storm_id": null(S), "started_at": TS, "restored_at": TS}),
+    "PlaybackFrame": obj({"storm_id": S, "frame": I, "frames": I, "at": TS, "customers_out": I, "outages_out": I,
+                          "restored_per_hour": I, "outages": arr(ref("PlaybackOutage"))}),
+})
+SCHEMAS["Kpis"]["properties"].update({
+    "reliability_period_end": D, "major_event_days": I,
+    **{f"{i}_{b}": null(N) for i in ("saidi", "saifi", "caidi") for b in ("day_to_day", "all_in")},
+})
+
+
 SCHEMAS["Trace"] = obj(
     {
         "segment_id": S, "circuit_id": S, "substation": null(ref("Substation")), "head_segment_id": S,
@@ -348,6 +401,71 @@ def chat_paths() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
+def reliability_params() -> list[dict]:
+    return [
+        q("year", {"type": "integer", "minimum": 2000},
+          "calendar year to report (default: the 365 days ending on the history's last day); above 2100 is clamped"),
+        q("cemi_n", {"type": "integer", "minimum": 1, "default": 3},
+          "CEMI-n: customers with more than n sustained interruptions; above 50 is clamped"),
+        q("celid_t", {"type": "integer", "minimum": 1, "default": 8},
+          "CELID-t: customers with t hours or more of sustained interruptions in all; above 168 is clamped"),
+    ]
+
+
+NO_PERIOD = {"404": err("the interruption history holds no day of that period")}
+
+
+def reliability_paths(tag: str) -> dict[str, Any]:
+    from data.reliability.ieee1366 import RANK_BY
+
+    csv_op = get("The report as CSV: system, substations, circuits; all days and day to day", S,
+                 reliability_params(), tag=tag, extra=NO_PERIOD)
+    csv_op["get"]["responses"]["200"] = {"description": "OK", "headers": HEADERS, "content": {"text/csv": {"schema": S}}}
+    return {
+        "/api/reliability/report": get(
+            "IEEE 1366 report: SAIFI, SAIDI, CAIDI, MAIFI, CEMI-n, CELID-t with and without major event days "
+            "(2.5-beta) for the system, each substation and circuit; worst circuits; monthly trend",
+            ref("ReliabilityReport"), reliability_params(), tag=tag, extra=NO_PERIOD),
+        "/api/reliability/worst-circuits": get(
+            "The worst-performing circuits by one IEEE 1366 index",
+            arr(ref("WorstCircuit")),
+            reliability_params() + [
+                q("by", enum(RANK_BY), "index to rank by (default saidi)"),
+                q("basis", enum(["excluding_med", "all"]), "day to day (default) or all days"),
+                limit(10, 100),
+            ],
+            tag=tag, extra=NO_PERIOD),
+        "/api/reliability/monthly": get(
+            "Monthly SAIFI, SAIDI, CAIDI and MAIFI over the period, with and without major event days",
+            arr(ref("ReliabilityMonth")), reliability_params(), tag=tag, extra=NO_PERIOD),
+        "/api/reliability/circuits/{circuit_id}": {
+            "get": {
+                **get("One circuit's IEEE 1366 indices, rank and monthly trend", ref("CircuitReliabilityReport"),
+                      tag=tag, extra={"404": err("no such circuit, or no history in the period")})["get"],
+                "parameters": [path_param("circuit_id", ID), *reliability_params()],
+            }
+        },
+        "/api/reliability/report.csv": csv_op,
+        "/api/playback/storms": get("Storms in the interruption history, newest first", arr(ref("PlaybackStorm")), tag=tag),
+        "/api/playback/storms/{storm_id}/timeline": {
+            "get": {
+                **get("A storm's playback timeline: customers out, outages under way and customers restored per "
+                      "hour at every frame", ref("PlaybackTimeline"), tag=tag, extra={"404": err("no such storm")})["get"],
+                "parameters": [path_param("storm_id", ID)],
+            }
+        },
+        "/api/playback/storms/{storm_id}/frame": {
+            "get": {
+                **get("One playback frame: the interruptions under way at that moment", ref("PlaybackFrame"),
+                      tag=tag, extra={"404": err("no such storm")})["get"],
+                "parameters": [path_param("storm_id", ID),
+                               q("frame", {"type": "integer", "minimum": 0, "default": 0},
+                                 "frame index; past the last frame is the last frame")],
+            }
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     op, an = "operational (Postgres first, warehouse fallback)", "analytics (warehouse)"
     paths = {
@@ -495,6 +613,7 @@ def document() -> dict[str, Any]:
                 },
             }
         },
+        **reliability_paths(an),
         "/api/openapi.json": {
             "get": {
                 "summary": "This document",

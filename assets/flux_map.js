@@ -73,7 +73,7 @@
   window.dash_clientside.flux = {
     // Show the active view's pane, hide the others (panes stay mounted).
     showPane: function (active) {
-      return ["operations", "weather", "analytics"].map(function (v) { return v !== active; });
+      return ["operations", "weather", "analytics", "reliability"].map(function (v) { return v !== active; });  // layouts/root.py VIEWS
     },
     // Keep the URL in step with what the operator sees, without a page load or a server call.
     writeUrl: function (view, tab, selection) {

@@ -4,7 +4,7 @@ The app factory imports this package once; importing it twice would register not
 because Python caches modules.
 """
 
-from callbacks import analytics, chat, details, errors, grid_map, kpis, live, navigation, page, tables, weather  # noqa: F401
+from callbacks import analytics, chat, details, errors, grid_map, kpis, live, navigation, page, playback, reliability, tables, weather  # noqa: F401
 
 # Dash moves `dash.callback` registrations into the first app that serves a request and clears
 # its global lists, so a second app built in the same process (the test suite builds one per

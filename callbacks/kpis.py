@@ -40,10 +40,17 @@ def kpi_values(row: dict) -> dict[str, str]:
         "system_load": system_load,
         "ercot_price": "—" if price is None else f"${price:,.2f}",
         "temperature": "—" if temp is None else f"{temp:.0f} °F",
-        "saidi": _num(row.get("saidi"), ",.1f"),
-        "saifi": _num(row.get("saifi"), ".3f"),
-        "caidi": _num(row.get("caidi"), ",.1f"),
+        **{name: _reliability(row, name, fmt, pair) for name, fmt, pair in
+           (("saidi", ",.1f", ",.1f"), ("saifi", ".3f", ".2f"), ("caidi", ",.1f", ",.1f"))},
     }
+
+
+def _reliability(row: dict, index: str, fmt: str, pair_fmt: str) -> str:
+    """IEEE 1366 day to day (major event days left out) with the all-in figure beside it, from
+    the interruption history; the 12-month figure from the outage events where there is none."""
+    if f"{index}_day_to_day" not in row:
+        return _num(row.get(index), fmt)
+    return f"{_num(row.get(f'{index}_day_to_day'), pair_fmt)} · {_num(row.get(f'{index}_all_in'), pair_fmt)}"
 
 
 def kpi_metas(row: dict, provenance: dict, at: datetime) -> dict[str, str]:

@@ -44,3 +44,15 @@ def parse_url_state(search: str | None) -> dict:
         if kind in SELECTION_KINDS and IDENT.fullmatch(item_id):
             state["selection"] = {"kind": kind, "id": item_id}
     return state
+
+
+def parse_playback_state(search: str | None) -> dict:
+    """{"storm", "frame"} from "?storm=STORM-003&frame=120" (a storm playback link); anything
+    malformed is dropped."""
+    params = parse_qs((search or "").lstrip("?"))
+    storm = params.get("storm", [None])[0]
+    frame = params.get("frame", [None])[0]
+    return {
+        "storm": storm if storm and IDENT.fullmatch(storm) else None,
+        "frame": int(frame) if frame and frame.isascii() and frame.isdigit() and len(frame) <= 6 else None,
+    }

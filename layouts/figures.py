@@ -126,3 +126,15 @@ def ercot_price_load_figure(rows: list[dict]) -> go.Figure:
     fig.update_layout(dark_layout(title="ERCOT price vs system load", height=300))
     fig.update_layout(xaxis_title="Load MW", yaxis_title="$/MWh")
     return fig
+
+
+def reliability_monthly_figure(months: list[dict]) -> go.Figure:
+    """Monthly SAIDI, all days beside day to day (major event days left out)."""
+    if not months:
+        return empty_figure("No interruption history for this period")
+    x = [m["month"] for m in months]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=[m["all"]["saidi"] for m in months], name="SAIDI all days", marker_color="#f59e0b")
+    fig.add_bar(x=x, y=[m["excluding_med"]["saidi"] for m in months], name="SAIDI day to day", marker_color="#38bdf8")
+    fig.update_layout(dark_layout(title="Monthly SAIDI (minutes): all days and without major event days"), barmode="group")
+    return fig

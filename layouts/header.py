@@ -19,14 +19,20 @@ KPI_LABELS = {
     "system_load": "System load / peak",
     "ercot_price": "ERCOT price $/MWh",
     "temperature": "Temperature",
-    "saidi": "SAIDI (min)",
-    "saifi": "SAIFI",
-    "caidi": "CAIDI (min)",
+    "saidi": "SAIDI min · day-to-day · all-in",
+    "saifi": "SAIFI · day-to-day · all-in",
+    "caidi": "CAIDI min · day-to-day · all-in",
 }
 
 
 # KPIs whose values need two columns of the header grid.
 WIDE_KPIS = ("system_load",)
+# KPIs showing two figures (IEEE 1366 day to day · all-in): a smaller value font, same height.
+PAIR_KPIS = ("saidi", "saifi", "caidi")
+
+
+def _card_class(name: str) -> str:
+    return "flux-kpi h-100" + (" flux-kpi-wide" if name in WIDE_KPIS else "") + (" flux-kpi-pair" if name in PAIR_KPIS else "")
 
 
 def create_navbar() -> dbc.Navbar:
@@ -66,7 +72,7 @@ def create_kpi_card(name: str, value: str = "…", meta: str = "") -> dbc.Card:
             ],
             className="p-2",
         ),
-        className="flux-kpi h-100" + (" flux-kpi-wide" if name in WIDE_KPIS else ""),
+        className=_card_class(name),
     )
 
 
@@ -81,7 +87,7 @@ def kpi_row_html(values: dict[str, str], metas: dict[str, str]) -> str:
     """The KPI header as static HTML in the page itself, painted while the app's scripts load
     (same classes as the cards, so nothing moves when the app renders over it)."""
     cards = "".join(
-        f'<div class="flux-kpi h-100 card{" flux-kpi-wide" if n in WIDE_KPIS else ""}">'
+        f'<div class="{_card_class(n)} card">'
         f'<div class="p-2 card-body"><div class="flux-kpi-label">{escape(KPI_LABELS[n])}</div>'
         f'<div class="flux-kpi-value">{escape(values[n])}</div>'
         f'<div class="flux-kpi-meta">{escape(metas[n])}</div></div></div>'

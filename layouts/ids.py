@@ -83,6 +83,29 @@ ANALYTICS_ERCOT = "analytics-ercot-price-load"
 ANALYTICS_ALERT = "analytics-alert"
 ANALYTICS_META = "analytics-meta"
 
+# -- Reliability view (IEEE 1366) ----------------------------------------------------------------
+RELIABILITY_BODY = "reliability-body"  # filled by the reliability callback
+RELIABILITY_YEAR = "reliability-year"  # the reporting period: a calendar year, or the trailing 12 months
+RELIABILITY_SUMMARY = "reliability-summary"
+RELIABILITY_THRESHOLD = "reliability-threshold"
+RELIABILITY_MONTHLY = "reliability-monthly"
+RELIABILITY_WORST = "reliability-worst-circuits"
+RELIABILITY_CSV = "reliability-csv"
+RELIABILITY_META = "reliability-meta"
+RELIABILITY_ALERT = "reliability-alert"
+
+# -- Storm playback (in the reliability view) --------------------------------------------------------
+PLAYBACK_STORM = "playback-storm"
+PLAYBACK_PLAY = "playback-play"
+PLAYBACK_SPEED = "playback-speed"
+PLAYBACK_SLIDER = "playback-slider"
+PLAYBACK_TICK = "playback-tick"  # dcc.Interval stepping the slider while playing
+PLAYBACK_TIMELINE = "playback-timeline"  # store: the storm's frames and curve
+PLAYBACK_MAP = "playback-map"
+PLAYBACK_CURVE = "playback-curve"
+PLAYBACK_LABEL = "playback-label"
+PLAYBACK_URL_SYNC = "playback-url-sync"  # dummy output of the clientside URL writer
+
 # -- Chat (the chat feature owns its own ids; these place its panel) -----------------------------
 CHAT_OPEN = "chat-open"
 CHAT_OFFCANVAS = "chat-offcanvas"

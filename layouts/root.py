@@ -14,11 +14,12 @@ from layouts.header import create_kpi_row, create_navbar
 from layouts.live import create_live_stores, create_timeline_panel, create_toast_area
 from layouts.grid_map import create_map_panel
 from layouts.map_deck import DEFAULT_LAYERS, HOME_VIEW, MapView, create_deck
+from layouts.reliability import create_reliability_panel
 from layouts.tables import create_tables_panel
 from layouts.weather import create_weather_panel
 
-VIEWS = ("operations", "weather", "analytics")
-VIEW_LABELS = {"operations": "Operations", "weather": "Weather", "analytics": "Analytics"}
+VIEWS = ("operations", "weather", "analytics", "reliability")  # assets/flux_map.js showPane lists them too
+VIEW_LABELS = {"operations": "Operations", "weather": "Weather", "analytics": "Analytics", "reliability": "Reliability"}
 
 
 def create_stores(settings) -> list:
@@ -74,6 +75,7 @@ def create_layout(settings) -> html.Div:
                 html.Div(create_operations_view(settings), id=ids.view_pane("operations"), className="flux-pane"),
                 html.Div(create_weather_panel(), id=ids.view_pane("weather"), className="flux-pane", hidden=True),
                 html.Div(create_analytics_panel(), id=ids.view_pane("analytics"), className="flux-pane", hidden=True),
+                html.Div(create_reliability_panel(), id=ids.view_pane("reliability"), className="flux-pane", hidden=True),
             ],
             className="flux-main px-2",
         ),

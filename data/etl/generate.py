@@ -24,6 +24,7 @@ import pyarrow as pa
 from data.etl.synth.ami import build_ami
 from data.etl.synth.climate import WEATHER_TABLE_HOURS, build_weather, ercot_prices, weather_tables
 from data.etl.synth.common import floor_15min, to_epoch_s
+from data.etl.synth.history import build_outage_history
 from data.etl.synth.network import Scale, build_network
 from data.etl.synth.operations import build_crews_and_work_orders, build_outages
 from data.etl.synth.status import build_topology
@@ -53,7 +54,7 @@ SCALES: dict[str, Scale] = {
 # Load order: reference data first, bronze last. Pipeline outputs are derived, never loaded.
 TABLES = (
     "SUBSTATIONS", "CIRCUITS", "FEEDER_SEGMENTS", "GRID_ASSETS", "CIRCUIT_STATUS_REALTIME",
-    "CUSTOMERS_MASTER_DATA", "OUTAGE_EVENTS", "CREWS", "WORK_ORDERS", "HOUSTON_WEATHER_HOURLY",
+    "CUSTOMERS_MASTER_DATA", "OUTAGE_EVENTS", "OUTAGE_HISTORY", "CREWS", "WORK_ORDERS", "HOUSTON_WEATHER_HOURLY",
     "WEATHER_EVENTS", "ERCOT_PRICES_5MIN", "AMI_INTERVAL_READINGS",
 )
 DERIVED_TABLES = (
@@ -120,6 +121,7 @@ def _generate(scale, seed, as_of, ami_meters, ami_days, on_step=None) -> Dataset
     step("outages")
     outages, active, hist = build_outages(seed, sc, grid, weather, now)
     tables["OUTAGE_EVENTS"] = outages
+    tables["OUTAGE_HISTORY"] = build_outage_history(seed, grid, now)
     step("topology")
     tables.update(build_topology(seed, grid, weather, now, active))
     step("work orders")

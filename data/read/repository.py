@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence, TypeVar
 import orjson
 import psycopg
 
-from data.read import panels
+from data.read import panels, reliability
 from data.read.breaker import CircuitBreaker
 from data.read.models import (
     FEEDER_FORMS,
@@ -69,6 +69,12 @@ TTL = {
     "top_overloaded_transformers": 300,
     "ercot_price_vs_load": 300,
     "live_status": 2,
+    # the history changes when the generator (or, in production, the nightly OMS load) runs
+    "reliability_report": 900,
+    "reliability_circuit": 900,
+    "reliability_summary": 900,
+    "playback_storms": 900,
+    "playback_events": 900,
 }
 FALLBACK_TTL_S = 2
 # Reads of the tables the incremental sync keeps moving (data/etl/sync_live.py): their TTL is
@@ -464,7 +470,24 @@ class Repository:
         """Operator KPIs from data: customers, outages, customers out, load, crews, restoration
         time, SAIDI/SAIFI/CAIDI (IEEE 1366, 12 months, sustained > 5 min), system load vs peak,
         ERCOT price and temperature."""
-        return self._analytics("kpis", {}, lambda w: _one(w.kpis()))
+        result = self._analytics("kpis", {}, lambda w: _one(w.kpis()))
+        return ReadResult({**result.data, **self._reliability_kpis()}, result.provenance)
+
+    def _reliability_kpis(self) -> dict[str, Any]:
+        """The header's IEEE 1366 figures over the trailing year of the interruption history:
+        day to day (major event days left out) and all-in. Empty when there is no history."""
+        try:
+            summary = self._analytics("reliability_summary", {}, lambda w: reliability.system_summary(w)).data
+        except AnalyticsUnavailable:
+            return {}
+        if summary is None:
+            return {}
+        out: dict[str, Any] = {"reliability_period_end": summary["period_end"],
+                               "major_event_days": summary["major_event_days"]}
+        for basis, suffix in (("excluding_med", "day_to_day"), ("all", "all_in")):
+            for index in ("saidi", "saifi", "caidi"):
+                out[f"{index}_{suffix}"] = summary[basis][index]
+        return out
 
     def weather(self, *, hours: int = 48) -> ReadResult[list[Row]]:
         """Hourly Houston weather for the last ``hours`` hours, with Houston load and price."""
@@ -566,6 +589,40 @@ class Repository:
             raise
         self.breaker.success()
         return list(result.data)
+    # -- reliability: IEEE 1366 over the interruption history (warehouse only) ---------------------
+    def reliability_report(self, *, year: int | None = None, cemi_n: int = 3, celid_t_hours: int = 8) -> ReadResult[dict | None]:
+        """SAIFI, SAIDI, CAIDI, MAIFI, CEMI-n and CELID-t with and without major event days (2.5-beta
+        threshold over the five years before the period) for the system, each substation and circuit,
+        the worst circuits and the monthly trend; None when the history holds none of the period."""
+        params = {"year": year, "cemi_n": cemi_n, "celid_t_hours": celid_t_hours}
+        return self._analytics("reliability_report", params, lambda w: reliability.system_report(w, **params))
+
+    def reliability_circuit(self, *, circuit_id: str, year: int | None = None, cemi_n: int = 3,
+                            celid_t_hours: int = 8) -> ReadResult[dict | None]:
+        """One circuit's indices and monthly trend, with the system's major event days; None for a
+        circuit the grid does not have (or no history in the period)."""
+        system = self.reliability_report(year=year, cemi_n=cemi_n, celid_t_hours=celid_t_hours)
+        if system.data is None:
+            return system
+        params = {"circuit_id": circuit_id, "year": year, "cemi_n": cemi_n, "celid_t_hours": celid_t_hours}
+        return self._analytics("reliability_circuit", params,
+                               lambda w: reliability.circuit_report(w, system.data, circuit_id))
+
+    # -- storm playback over the interruption history (warehouse only) -----------------------------
+    def playback_storms(self) -> ReadResult[list[Row]]:
+        """The storms in the interruption history, newest first, with their size."""
+        return self._analytics("playback_storms", {}, lambda w: w.playback_storms())
+
+    def playback_events(self, *, storm_id: str) -> ReadResult[dict | None]:
+        """A storm and the sustained interruptions under way during it (epoch-second start/end,
+        customers, position), from its first interruption to its last restoration; None for a
+        storm the history does not have. Frames are cut from this one cached read."""
+        storms = self.playback_storms()
+        storm = next((s for s in storms.data if s["storm_id"] == storm_id), None)
+        if storm is None:
+            return ReadResult(None, storms.provenance)
+        return self._analytics("playback_events", {"storm_id": storm_id},
+                               lambda w: reliability.playback_events(w, storm))
 
     # -- health ----------------------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:

@@ -238,3 +238,21 @@ class WarehouseStore(Store):
     def ercot_price_vs_load(self, *, days: int) -> StoreResult[list[Row]]:
         return self._read("ercot_price_vs_load", days=days)
 
+
+    # -- reliability (IEEE 1366 over OUTAGE_HISTORY; data/read/reliability.py composes them) ---------
+    def reliability_span(self, *, circuit_id: str | None) -> StoreResult[list[Row]]:
+        return self._read("reliability_span", circuit_id=circuit_id)
+
+    def reliability_daily(self, *, from_date, to_date, circuit_id: str | None) -> StoreResult[list[Row]]:
+        return self._read("reliability_daily", from_date=from_date, to_date=to_date, circuit_id=circuit_id)
+
+    def reliability_circuits(self, *, from_date, to_date, circuit_id: str | None, med_days: str | None,
+                             cemi_n: int, celid_minutes: int) -> StoreResult[list[Row]]:
+        return self._read("reliability_circuits", from_date=from_date, to_date=to_date, circuit_id=circuit_id,
+                          med_days=med_days, cemi_n=cemi_n, celid_minutes=celid_minutes)
+
+    def playback_storms(self) -> StoreResult[list[Row]]:
+        return self._read("playback_storms")
+
+    def playback_interruptions(self, *, from_time, to_time) -> StoreResult[list[Row]]:
+        return self._read("playback_interruptions", from_time=from_time, to_time=to_time)

@@ -14,7 +14,9 @@ COPY INTO {table} FROM @%{table}/{load_id}/
 FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE PURGE = TRUE;
 
 -- name: runs_for
-SELECT COUNT(*) FROM GENERATOR_RUNS WHERE SCALE = %(scale)s AND SEED = %(seed)s;
+-- a load from before the interruption history (warehouse V004) existed counts as not loaded
+SELECT COUNT(*) FROM GENERATOR_RUNS
+WHERE SCALE = %(scale)s AND SEED = %(seed)s AND EXISTS (SELECT 1 FROM OUTAGE_HISTORY);
 
 -- name: clear_runs
 DELETE FROM GENERATOR_RUNS;
