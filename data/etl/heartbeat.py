@@ -40,3 +40,34 @@ def read(settings: Settings, name: str) -> dict | None:
         return json.loads(path_for(settings, name).read_text())
     except (OSError, ValueError):
         return None
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def describe(settings: Settings, name: str, *, stale_after_s: float = 60.0) -> str:
+    """One status line: running or not, the heartbeat's age and the process's lag."""
+    beat = read(settings, name)
+    if beat is None:
+        return "no heartbeat (not started)"
+    age = time.time() - float(beat.get("at", 0))
+    if not _alive(beat.get("pid")):
+        state = "stopped"
+    elif age > stale_after_s:
+        state = "STALLED"
+    else:
+        state = "running"
+    lag = beat.get("lag_s")
+    parts = [f"{state} (pid {beat.get('pid')})", f"heartbeat {age:.0f} s ago"]
+    if lag is not None:
+        parts.append(f"lag {float(lag):.1f} s")
+    if beat.get("cycle_s") is not None:
+        parts.append(f"last cycle {float(beat['cycle_s']):.2f} s")
+    if beat.get("failed"):
+        parts.append("failing: " + ", ".join(beat["failed"]))
+    return ", ".join(parts)
