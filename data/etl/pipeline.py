@@ -193,6 +193,7 @@ class Follower:
         self.conn = None
         self.last_retention = 0.0  # monotonic; 0 = run retention on the first cycle
         self.last_aggregates = 0.0
+        self.last_lag = 0.0
 
     def _connection(self):
         if self.conn is None:
@@ -236,9 +237,12 @@ class Follower:
         if time.monotonic() - self.last_retention >= self.settings.retention_every_s or not self.last_retention:
             report["retention"] = retention.purge_bronze(conn, self.settings)
             self.last_retention = time.monotonic()
+        if report["bronze"]:
+            self.last_lag = report["lag_s"]
+        # lag_s: arrival to gold for the last cycle that had new bronze (0 until one has)
         heartbeat.write(
             self.settings, "pipeline", state="idle", rows=report["bronze"], windows=report["windows"],
-            cycle_s=report["cycle_s"], lag_s=report["lag_s"], watermark=report.get("watermark"),
+            cycle_s=report["cycle_s"], lag_s=self.last_lag, watermark=report.get("watermark"),
         )
         if report["bronze"] or "retention" in report:
             log.info(json.dumps({"event": "pipeline.run", **report}, default=str))
