@@ -253,8 +253,8 @@ class LocalStack:
         from data.etl import heartbeat
 
         # the continuous pipeline and incremental sync (scripts/run.sh), from their heartbeats
-        for name in ("pipeline", "sync"):
-            print(f"{name:<10} {heartbeat.describe(self.s, name)}")
+        for name in ("pipeline", "sync", "sync_meters"):
+            print(f"{name:<11} {heartbeat.describe(self.s, name)}")
         return pg and wh
 
     def destroy(self) -> None:

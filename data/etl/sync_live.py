@@ -313,21 +313,17 @@ def connect_pg_admin(settings: Settings):
     return psycopg.connect(settings.postgres_admin_dsn(), **settings.postgres_connect_kwargs())
 
 
-def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reconcile_every_s: float | None = None) -> None:
-    """Incremental cycles every ``seconds`` until ``stop``; the full sync in a thread every
-    ``reconcile_every_s``. Connections are kept across cycles and reopened after a failure."""
-    from data.etl import heartbeat, sync
+# The two loops of the continuous sync: the small operational tables, whose changes an operator
+# waits for, never queue behind the meters' last readings (15,000 rows a cycle at 3,000/s).
+OPERATIONAL = ("outages_active", "work_orders_active", "crews", "circuit_status_realtime")
+METERS = ("ami_realtime", METER_POWER)
 
-    reconcile_every_s = reconcile_every_s or settings.sync_reconcile_every_s
 
-    def reconcile() -> None:
-        while not stop.wait(reconcile_every_s):
-            try:
-                sync.sync_all(settings)
-            except Exception:
-                log.exception(json.dumps({"event": "sync_live.reconcile_failed"}))
+def _loop(settings: Settings, seconds: float, stop: threading.Event, tables, beat: str) -> None:
+    """Cycles over ``tables`` every ``seconds`` until ``stop``, writing heartbeat ``beat``.
+    Connections are kept across cycles and reopened after a failure."""
+    from data.etl import heartbeat
 
-    threading.Thread(target=reconcile, name="flux-sync-reconcile", daemon=True).start()
     wh = pg = None
     last_lag = 0.0  # change-to-Postgres of the last cycle that applied a new change
     while not stop.is_set():
@@ -337,23 +333,23 @@ def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reco
                 wh = connect_warehouse(settings)
             if pg is None:
                 pg = connect_pg_admin(settings)
-            results = sync_live(settings, wh=wh, pg=pg)
+            results = sync_live(settings, list(tables), wh=wh, pg=pg)
             failed = [r.table for r in results.values() if r.error]
             lags = [r.lag_s for r in results.values() if r.lag_s is not None]
             cycle_s = round(time.monotonic() - started, 3)
             last_lag = max(lags) if lags else last_lag
             heartbeat.write(
-                settings, "sync", state="failing" if failed else "ok", cycle_s=cycle_s,
+                settings, beat, state="failing" if failed else "ok", cycle_s=cycle_s,
                 lag_s=last_lag, failed=failed,
                 watermarks={r.table: r.watermark for r in results.values()},
             )
             if failed or any(r.upserted or r.deleted for r in results.values()):
-                log.info(json.dumps({"event": "sync_live.cycle", "cycle_s": cycle_s,
+                log.info(json.dumps({"event": "sync_live.cycle", "loop": beat, "cycle_s": cycle_s,
                                      "tables": {n: asdict(r) for n, r in results.items()}}))
             if failed:
                 raise RuntimeError(f"incremental sync failed for {', '.join(failed)}")
         except Exception:
-            log.exception(json.dumps({"event": "sync_live.failed"}))
+            log.exception(json.dumps({"event": "sync_live.failed", "loop": beat}))
             for conn in (wh, pg):
                 try:
                     if conn is not None:
@@ -365,6 +361,32 @@ def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reco
     for conn in (wh, pg):
         if conn is not None:
             conn.close()
+
+
+def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reconcile_every_s: float | None = None) -> None:
+    """Incremental cycles every ``seconds`` until ``stop``: the operational tables here, the
+    meters (last reading, power state) in a second thread, and the full sync as a reconcile in a
+    third every ``reconcile_every_s``."""
+    from data.etl import sync
+
+    reconcile_every_s = reconcile_every_s or settings.sync_reconcile_every_s
+
+    def reconcile() -> None:
+        while not stop.wait(reconcile_every_s):
+            try:
+                sync.sync_all(settings)
+            except Exception:
+                log.exception(json.dumps({"event": "sync_live.reconcile_failed"}))
+
+    threading.Thread(target=reconcile, name="flux-sync-reconcile", daemon=True).start()
+    meters = threading.Thread(target=_loop, args=(settings, seconds, stop, METERS, "sync_meters"),
+                              name="flux-sync-meters", daemon=True)
+    meters.start()
+    try:
+        _loop(settings, seconds, stop, OPERATIONAL, "sync")
+    finally:
+        stop.set()
+        meters.join(30)
 
 
 def main(argv: list[str] | None = None) -> int:

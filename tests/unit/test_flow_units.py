@@ -59,3 +59,10 @@ def test_flowu004_every_live_table_has_its_changes_and_mark_sql():
         changes = (SQL_DIR / f"{name}.sql").read_text()
         assert "%(since)s" in changes and (SQL_DIR / f"{name}_mark.sql").exists()
         assert ("%(upto)s" in changes) == live.bounded_by_pipeline
+
+
+def test_flowu005_the_two_sync_loops_cover_every_table_once():
+    from data.etl.sync_live import LIVE_TABLES, METER_POWER, METERS, OPERATIONAL
+
+    assert sorted(OPERATIONAL + METERS) == sorted([*LIVE_TABLES, METER_POWER])
+    assert "outages_active" in OPERATIONAL and "ami_realtime" in METERS
