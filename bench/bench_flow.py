@@ -15,8 +15,9 @@ for ``--minutes``, three things at once, each in its own thread:
   repository (with the shared file cache and the live-read TTL).
 Pipeline lag per delivery: from its INGESTION_TIME to the end of the pipeline window whose gold
 watermark covers it. Cache lag: from the outage's UPDATED_AT to the first poll (every 0.1 s)
-that sees it. Disk: the warehouse directory's size before and after, per bronze/silver/gold row
-added, projected per hour and per day at the rate, and the steady state with bronze retention.
+that sees it. Disk: afterwards, ``--disk-rows`` readings into a database of its own (a fresh
+DuckDB file), piped to gold: bytes per reading over bronze + silver + gold, projected per hour
+and day at the rate, and bronze's steady state under its retention.
 Writes bench/results/flow.json.
 """
 
@@ -231,13 +232,99 @@ def cleanup(settings) -> None:
         pg.execute("DELETE FROM flux.ami_realtime WHERE meter_id LIKE 'BMTR-%'")
 
 
+DISK_DATABASE = "FLUX_BENCH_FLOW_DISK"  # + the run's start time: a new file every run
+
+
+def measure_disk(base, rows: int, rate: int, retention_days: float, deliveries: int = 20) -> dict:
+    """Bytes per reading on disk, bronze + silver + gold, in a database of its own (its own DuckDB
+    file): the shared file reuses blocks freed by deletes, so its growth says little."""
+    from data.connections import connect_warehouse
+    from data.etl import pipeline
+    from data.etl.schema import apply_warehouse
+
+    database = f"{DISK_DATABASE}_{int(time.time())}"
+    settings = base.model_copy(update={"snowflake_database": database})
+    apply_warehouse(settings)
+    conn = connect_warehouse(settings)
+    try:
+        cur = conn.cursor()
+        for table in ("AMI_INTERVAL_READINGS", "AMI_DEDUPLICATED", "AMI_ENRICHED", "AMI_MONTHLY_USAGE",
+                      "TRANSFORMER_HOURLY_LOAD", "PIPELINE_WATERMARKS"):
+            cur.execute(f"DELETE FROM {table}")  # fixed names
+        size = lambda: sum(p.stat().st_size for p in base.stack_dir.glob(f"warehouse/{database}.db*"))  # noqa: E731
+        before = size()
+        start = utcnow() - timedelta(hours=1)
+        per = rows // deliveries
+        for i in range(deliveries):
+            arrived = start + timedelta(seconds=5 * i)
+            cur.execute(DISK_INSERT_SQL, {
+                "reading": arrived.replace(second=0, microsecond=0, minute=(arrived.minute // 15) * 15),
+                "arrived": arrived, "batch": f"{BATCH_PREFIX}DISK-{i}", "first": i * per,
+                "meters": PRODUCTION_METERS, "rows": per,
+            })
+        # silver and gold only: the aggregates grow per meter-month, not per reading
+        pipeline.drain(conn, None, aggregates=False)
+        try:
+            cur.execute("CHECKPOINT")
+        except Exception:
+            pass  # the WAL counts as well
+        after = size()
+        counts = {}
+        for table in ("AMI_INTERVAL_READINGS", "AMI_DEDUPLICATED", "AMI_ENRICHED"):
+            cur.execute(f"SELECT COUNT(*) FROM {table}")
+            counts[table] = int(cur.fetchone()[0])
+        try:
+            cur.execute(f"DROP DATABASE IF EXISTS {database}")
+        except Exception:
+            pass  # its file stays under .stack/warehouse
+    finally:
+        conn.close()
+    per_reading = (after - before) / max(1, counts["AMI_INTERVAL_READINGS"])
+    per_hour = rate * 3600
+    return {
+        "database": database, "readings": counts["AMI_INTERVAL_READINGS"],
+        "rows": counts, "bytes_before": before, "bytes_after": after,
+        "bytes_per_reading_three_layers": round(per_reading, 1),
+        "growth_gb_per_hour_at_rate": round(per_reading * per_hour / 1e9, 3),
+        "growth_gb_per_day_at_rate": round(per_reading * per_hour * 24 / 1e9, 2),
+        # bronze is about a third of the three layers (same columns, plus BATCH_ID)
+        "bronze_steady_state_gb_with_retention": round(per_reading / 3 * per_hour * 24 * retention_days / 1e9, 1),
+        "silver_gold_gb_per_day_unbounded": round(per_reading * 2 / 3 * per_hour * 24 / 1e9, 2),
+        "note": "a fresh database file: one 15-minute interval of 2.7M synthetic meters in 20 deliveries, "
+                "piped through silver and gold; bronze taken as a third of the three layers; the aggregates "
+                "(one row per meter-month and transformer-hour, not per reading) not counted",
+    }
+
+
+DISK_INSERT_SQL = """
+INSERT INTO AMI_INTERVAL_READINGS
+SELECT 'BMTR-' || LPAD(TO_VARCHAR(m.IDX), 7, '0'), 'XFMR-' || LPAD(TO_VARCHAR(MOD(m.IDX, 50000)), 6, '0'),
+       %(reading)s::TIMESTAMP_NTZ, 0.2 + UNIFORM(0::FLOAT, 1::FLOAT, RANDOM()),
+       236 + UNIFORM(0::FLOAT, 8::FLOAT, RANDOM()), 0.95, %(arrived)s::TIMESTAMP_NTZ, %(batch)s
+FROM (SELECT MOD(%(first)s + SEQ8(), %(meters)s) AS IDX FROM TABLE(GENERATOR(ROWCOUNT => %(rows)s))) m
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=3000, help="readings per second (production: 3000)")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--batch-s", type=float, default=5.0, help="seconds between deliveries")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic readings afterwards")
+    parser.add_argument("--disk-rows", type=int, default=PRODUCTION_METERS, help="readings for the disk measurement")
+    parser.add_argument("--disk-only", action="store_true",
+                        help="only (re)measure disk growth, into the existing bench/results/flow.json")
     args = parser.parse_args(argv)
+    if args.disk_only:
+        from settings import Settings
+
+        settings = Settings()
+        result = json.loads(OUT.read_text())
+        result["disk"] = measure_disk(settings, args.disk_rows, args.rate, settings.bronze_retention_days)
+        result["disk_measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        OUT.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(json.dumps(result["disk"], indent=2))
+        return 0
 
     from cachelib import FileSystemCache
 
@@ -303,10 +390,6 @@ def main(argv: list[str] | None = None) -> int:
     delivered = sum(d["rows"] for d in head_end.deliveries)
     work = [w for w in pipe.windows if w[2] > 0]
     added = {k: counts_after[k] - counts_before[k] for k in counts_after}
-    grew = bytes_after - bytes_before
-    per_row = grew / max(1, sum(added.values()))
-    per_hour_rows = args.rate * 3600
-    bronze_share = added["AMI_INTERVAL_READINGS"] / max(1, sum(added.values()))
     result = {
         "benchmark": "continuous pipeline + incremental sync at the production rate, fakesnow server + Postgres",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -341,25 +424,13 @@ def main(argv: list[str] | None = None) -> int:
             "event_to_repository_s_p95": pct(outages.repo_lag, 0.95),
             "note": "event = the outage's UPDATED_AT in the warehouse; the repository adds the live-read TTL",
         },
-        "disk": {
-            "warehouse_bytes_before": bytes_before, "warehouse_bytes_after": bytes_after,
-            "rows_added": added, "bytes_per_row_all_layers": round(per_row, 1),
-            "growth_bytes_per_hour_at_rate": round(per_row * per_hour_rows * 3),
-            "growth_gb_per_day_at_rate": round(per_row * per_hour_rows * 3 * 24 / 1e9, 2),
-            "bronze_gb_per_day_at_rate": round(per_row * per_hour_rows * 24 / 1e9, 2),
-            "bronze_steady_state_gb_with_retention": round(
-                per_row * per_hour_rows * 24 * settings.bronze_retention_days / 1e9, 1),
-            "silver_gold_gb_per_day_unbounded": round(per_row * per_hour_rows * 2 * 24 / 1e9, 2),
-            "bronze_share_of_rows_added": round(bronze_share, 3),
-            "note": "per row over bronze + silver + gold, from the directory's growth (DuckDB allocates in "
-                    "blocks: short runs round up); aggregates are a few rows per meter-month and "
-                    "transformer-hour and not counted",
-        },
+        "shared_warehouse_file_bytes": {"before": bytes_before, "after": bytes_after, "rows_added": added},
     }
-    OUT.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(json.dumps({k: result[k] for k in ("delivered_rows_per_s", "pipeline", "cache", "disk")}, indent=2, default=str))
     if not args.keep:
         cleanup(settings)
+    result["disk"] = measure_disk(settings, args.disk_rows, args.rate, settings.bronze_retention_days)
+    OUT.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(json.dumps({k: result[k] for k in ("delivered_rows_per_s", "pipeline", "cache", "disk")}, indent=2, default=str))
     return 0
 
 

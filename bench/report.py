@@ -125,7 +125,9 @@ def flow(d: dict) -> list[Row]:
         Row("cache lag, outage change → Postgres, p95", cache_p95, "s", "within seconds (≤ 5 s)",
             "1-minute lag + periodic sync", at_most(cache_p95, 5)),
         Row("  outage change → repository answer (live-read TTL), p95", get(d, "cache.event_to_repository_s_p95"), "s"),
-        Row("warehouse growth at the rate (bronze + silver + gold)", get(d, "disk.growth_gb_per_day_at_rate"), "GB/day"),
+        Row(f"warehouse growth at the rate, bronze + silver + gold ({get(d, 'disk.bytes_per_reading_three_layers')} B a reading)",
+            get(d, "disk.growth_gb_per_hour_at_rate"), "GB/hour"),
+        Row("  the same per day", get(d, "disk.growth_gb_per_day_at_rate"), "GB/day"),
         Row("  bronze at steady state with 7-day retention", get(d, "disk.bronze_steady_state_gb_with_retention"), "GB"),
         Row("  silver + gold, kept whole (unbounded)", get(d, "disk.silver_gold_gb_per_day_unbounded"), "GB/day"),
     ]
@@ -301,7 +303,9 @@ SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] =
     ("Cache sync", "Warehouse → Postgres cache, one transaction per table.", [("sync", sync)]),
     ("Freshness at the production rate", "A synthetic head-end delivering every 5 s into bronze while the continuous "
      "pipeline, the incremental sync and an outage changed every 2 s run together (local small network, 2.7M "
-     "synthetic meter ids; one run, percentiles over its deliveries and changes).", [("flow", flow)]),
+     "synthetic meter ids; one run, percentiles over its deliveries and changes, under the 1-minute load average "
+     "in `flow.json`: other sessions shared the 2 cores). Disk: a fresh database file, one interval of 2.7M meters "
+     "through silver and gold.", [("flow", flow)]),
     ("Endpoint latency", "Operational endpoints through gunicorn, seed scale, one request at a time, cache off; "
      "server time is `Server-Timing`'s `app` (until the body is built), then `total` with compression for a browser "
      "(zstd) and for a gzip-only client, and that client's round trip.", [("api", endpoints)]),
