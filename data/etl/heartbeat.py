@@ -8,6 +8,7 @@ them without connecting to either store, so a stalled process shows as an old he
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import time
@@ -15,17 +16,24 @@ from pathlib import Path
 
 from settings import Settings
 
+log = logging.getLogger("flux.heartbeat")
+
 
 def path_for(settings: Settings, name: str) -> Path:
     return settings.heartbeat_directory / f"{name}.json"
 
 
 def write(settings: Settings, name: str, **fields) -> None:
-    """Replace ``name``'s heartbeat atomically (a reader never sees half a file)."""
+    """Replace ``name``'s heartbeat atomically (a reader never sees half a file). A directory that
+    cannot be written (a read-only container file system) costs the heartbeat, never the work."""
     target = path_for(settings, name)
-    target.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps({"at": time.time(), "pid": os.getpid(), **fields}, default=str)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.")
+    except OSError as exc:
+        log.warning("heartbeat %s not written: %s", target, exc)
+        return
     try:
         with os.fdopen(fd, "w") as f:
             f.write(body)

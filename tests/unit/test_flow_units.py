@@ -66,3 +66,13 @@ def test_flowu005_the_two_sync_loops_cover_every_table_once():
 
     assert sorted(OPERATIONAL + METERS) == sorted([*LIVE_TABLES, METER_POWER])
     assert "outages_active" in OPERATIONAL and "ami_realtime" in METERS
+
+
+def test_flowu006_unwritable_heartbeat_dir_costs_only_the_heartbeat(tmp_path):
+    from data.etl import heartbeat
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    settings = Settings(heartbeat_dir=blocker / "run")
+    heartbeat.write(settings, "pipeline", lag_s=1.0)  # no exception
+    assert heartbeat.read(settings, "pipeline") is None
