@@ -162,6 +162,8 @@ class Settings(BaseSettings):
     # Bronze is processed in windows of at most this many rows by INGESTION_TIME (a delivery is
     # never split), so a backlog never becomes one giant statement.
     pipeline_window_rows: int = Field(1_000_000, ge=1)
+    # The steps after gold (monthly usage, transformer-hourly load) run this often in the loop.
+    pipeline_aggregate_every_s: float = Field(60.0, gt=0)
     # The incremental sync of the operational tables runs this often; the full sync
     # (data/etl/sync.py) reconciles every table this often.
     sync_live_every_s: float = Field(2.0, gt=0)

@@ -250,6 +250,11 @@ class LocalStack:
         wh = self.warehouse_running()
         print(f"postgres   127.0.0.1:{self.s.local_pg_port}  {'up' if pg else 'down'}  ({self.pgdata})")
         print(f"warehouse  127.0.0.1:{self.s.local_warehouse_port}  {'up' if wh else 'down'}  ({self.warehouse_dir})")
+        from data.etl import heartbeat
+
+        # the continuous pipeline and incremental sync (scripts/run.sh), from their heartbeats
+        for name in ("pipeline", "sync", "sync_meters"):
+            print(f"{name:<11} {heartbeat.describe(self.s, name)}")
         return pg and wh
 
     def destroy(self) -> None:

@@ -15,10 +15,13 @@ $PY -m data.etl.pipeline --once
 $PY -m data.etl.sync --once
 
 mkdir -p .stack/log
-# Periodic pipeline and sync; stopped when this script exits.
-$PY -m data.etl.pipeline --every "${FLUX_PIPELINE_EVERY_S:-60}" >>.stack/log/pipeline.log 2>&1 &
+# The continuous pipeline (gold every FLUX_PIPELINE_EVERY_S = 5 s when bronze arrives, bronze
+# retention) and the incremental sync of the operational tables (every FLUX_SYNC_LIVE_EVERY_S =
+# 2 s, with the full sync as its periodic reconcile); `bash scripts/stack.sh status` shows both
+# with their lag. Stopped when this script exits.
+$PY -m data.etl.pipeline --every >>.stack/log/pipeline.log 2>&1 &
 pipeline_pid=$!
-$PY -m data.etl.sync --every "${FLUX_SYNC_EVERY_S:-30}" >>.stack/log/sync.log 2>&1 &
+$PY -m data.etl.sync_live --every >>.stack/log/sync.log 2>&1 &
 sync_pid=$!
 trap 'kill "$pipeline_pid" "$sync_pid" 2>/dev/null || true' EXIT INT TERM
 

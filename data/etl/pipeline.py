@@ -16,8 +16,10 @@ Bronze is taken in windows of at most ``FLUX_PIPELINE_WINDOW_ROWS`` rows by INGE
 run through every step before the next: a backlog (a stalled pipeline, a replayed spill queue)
 is worked off in bounded statements, and gold advances window by window. Continuous mode
 (``--every``) keeps one warehouse session, looks for new bronze every few seconds, drains what
-it finds, deletes raw bronze past its retention (data/etl/retention.py) now and then, and writes
-a heartbeat (data/etl/heartbeat.py) with its lag after every window.
+it finds through gold, runs the aggregates after gold every ``FLUX_PIPELINE_AGGREGATE_EVERY_S``
+(they cost about as much for one delivery as for a minute of them), deletes raw bronze past its
+retention (data/etl/retention.py) now and then, and writes a heartbeat (data/etl/heartbeat.py)
+with its lag after every window.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ class Step:
     upstream: str  # the watermark (or "bronze") that bounds this step's input
     statements: tuple[str, ...]
 
+
+# AMI_MONTHLY_USAGE and TRANSFORMER_HOURLY_LOAD: re-aggregated per touched key from gold, which
+# costs as much for one delivery as for a minute of them; the continuous loop runs them every
+# FLUX_PIPELINE_AGGREGATE_EVERY_S, gold every cycle.
+AGGREGATE_STEPS = frozenset({"monthly", "transformer_hourly"})
 
 STEPS: tuple[Step, ...] = (
     Step("silver", "bronze", ("silver_merge",)),
@@ -95,9 +102,10 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)  # warehouse timestamps are UTC, naive
 
 
-def run_steps(conn, window_rows: int | None = None) -> dict:
+def run_steps(conn, window_rows: int | None = None, *, aggregates: bool = True) -> dict:
     """One incremental pass over every step on an open warehouse connection, over at most
-    ``window_rows`` bronze rows (all pending bronze when None)."""
+    ``window_rows`` bronze rows (all pending bronze when None). With ``aggregates`` False the
+    steps after gold wait (their watermarks stay; a later pass catches up from them)."""
     started = time.perf_counter()
     cur = conn.cursor()
     marks = _watermarks(cur)
@@ -112,6 +120,9 @@ def run_steps(conn, window_rows: int | None = None) -> dict:
 
     for step in STEPS:
         t0 = time.perf_counter()
+        if not aggregates and step.name in AGGREGATE_STEPS:
+            report[step.name] = 0
+            continue
         lo = marks.get(step.name, EPOCH)
         hi = bounds.get(step.upstream) or marks.get(step.upstream)
         written = 0
@@ -136,13 +147,13 @@ def backlog(conn) -> tuple[int, datetime | None]:
     return int(pending), (oldest if pending else None)
 
 
-def drain(conn, window_rows: int | None, on_window=None) -> dict:
+def drain(conn, window_rows: int | None, on_window=None, *, aggregates: bool = True) -> dict:
     """Run window after window until no bronze is pending. Returns the totals; ``on_window``
     is called with each window's report (the continuous loop writes its heartbeat there)."""
     started = time.perf_counter()
     total: dict = {"bronze": 0, "windows": 0, **{step.name: 0 for step in STEPS}}
     while True:
-        report = run_steps(conn, window_rows)
+        report = run_steps(conn, window_rows, aggregates=aggregates)
         if report["bronze"] == 0 and total["windows"]:
             break
         total["windows"] += 1
@@ -174,11 +185,15 @@ def run_once(settings: Settings) -> dict:
 class Follower:
     """The continuous pipeline: one session, a cycle every ``seconds`` (sooner after a long one)."""
 
-    def __init__(self, settings: Settings, seconds: float):
+    def __init__(self, settings: Settings, seconds: float, on_window=None):
+        """``on_window(report)``: called after every window that took bronze (benchmarks time it)."""
         self.settings = settings
         self.seconds = seconds
+        self.on_window = on_window
         self.conn = None
         self.last_retention = 0.0  # monotonic; 0 = run retention on the first cycle
+        self.last_aggregates = 0.0
+        self.last_lag = 0.0
 
     def _connection(self):
         if self.conn is None:
@@ -200,23 +215,34 @@ class Follower:
         cycle_started = time.perf_counter()
 
         def beat(window: dict) -> None:
+            if self.on_window is not None:
+                self.on_window(window)
             heartbeat.write(
                 self.settings, "pipeline", state="working", window_rows=window["bronze"],
                 window_s=window["duration_s"], watermark=window["watermark"],
                 lag_s=round((_utcnow() - oldest).total_seconds(), 3) if oldest else 0.0,
             )
 
+        # gold every cycle; the aggregates after it at their own, slower cadence
+        aggregates = (time.monotonic() - self.last_aggregates >= self.settings.pipeline_aggregate_every_s
+                      or not self.last_aggregates)
         # with no new bronze this still moves a step left behind by a failed cycle
-        report = drain(conn, self.settings.pipeline_window_rows, beat if pending else None)
+        report = drain(conn, self.settings.pipeline_window_rows, beat if pending else None, aggregates=aggregates)
+        report["aggregates"] = aggregates
+        if aggregates:
+            self.last_aggregates = time.monotonic()
         report["cycle_s"] = round(time.perf_counter() - cycle_started, 3)
         # the worst arrival-to-gold time of this cycle: its oldest row waited from its arrival
         report["lag_s"] = round((_utcnow() - oldest).total_seconds(), 3) if oldest else 0.0
         if time.monotonic() - self.last_retention >= self.settings.retention_every_s or not self.last_retention:
             report["retention"] = retention.purge_bronze(conn, self.settings)
             self.last_retention = time.monotonic()
+        if report["bronze"]:
+            self.last_lag = report["lag_s"]
+        # lag_s: arrival to gold for the last cycle that had new bronze (0 until one has)
         heartbeat.write(
             self.settings, "pipeline", state="idle", rows=report["bronze"], windows=report["windows"],
-            cycle_s=report["cycle_s"], lag_s=report["lag_s"], watermark=report.get("watermark"),
+            cycle_s=report["cycle_s"], lag_s=self.last_lag, watermark=report.get("watermark"),
         )
         if report["bronze"] or "retention" in report:
             log.info(json.dumps({"event": "pipeline.run", **report}, default=str))

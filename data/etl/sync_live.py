@@ -12,7 +12,10 @@ that arrived up to the pipeline's silver watermark, an exact bound. In one Postg
 per table the changed rows are staged (COPY), the ones that left the active set (a restored
 outage, a completed or cancelled work order) are deleted, the rest upserted unless the cache
 already holds a newer version, and the watermark and cache_freshness move. Re-reading a row
-changes nothing, so a cycle is idempotent.
+changes nothing, so a cycle is idempotent. Each meter's power state (ami_realtime.power_state)
+follows the live feed's last gasp / power restore events (METER_EVENTS, by INGESTION_TIME), and a
+reading for an interval that ended after a last gasp turns it back on (a restore event may be
+lost).
 
 The full sync (data/etl/sync.py) stays the first load and the periodic reconcile
 (``FLUX_SYNC_RECONCILE_EVERY_S``, in a thread of the continuous loop): it alone sees rows deleted
@@ -55,6 +58,8 @@ class LiveTable:
     guard: str
     # the watermark comes from the pipeline (exact, no overlap) rather than the rows' own stamps
     bounded_by_pipeline: bool = False
+    # a statement (sql/sync/live/<after>.sql) run after the upsert, over the same stage
+    after: str | None = None
 
     @property
     def spec(self) -> TableSpec:
@@ -68,9 +73,12 @@ LIVE_TABLES: dict[str, LiveTable] = {
         LiveTable("work_orders_active", "updated_at"),
         LiveTable("crews", "updated_at"),
         LiveTable("circuit_status_realtime", "last_updated"),
-        LiveTable("ami_realtime", "reading_time", bounded_by_pipeline=True),
+        LiveTable("ami_realtime", "reading_time", bounded_by_pipeline=True, after="ami_power_from_reading"),
     )
 }
+# Each meter's power state (ami_realtime.power_state, V012) from the live feed's METER_EVENTS;
+# skipped while the warehouse has no such table (before the feed's migration, V003).
+METER_POWER = "meter_power"
 
 
 @dataclass
@@ -215,6 +223,8 @@ def sync_live_table(wh, pg, live: LiveTable, overlap_s: float) -> LiveResult:
                     copy.write_row(r)
             result.deleted = pg.execute(_delete_sql(spec)).rowcount
             result.upserted = pg.execute(_upsert_sql(live)).rowcount
+            if live.after:
+                result.upserted += pg.execute(_sql(live.after)).rowcount
             changed = bool(result.deleted or result.upserted)
         record_mark(pg, spec.name, new_mark, result.upserted + result.deleted)
         result.duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -231,11 +241,45 @@ def sync_live_table(wh, pg, live: LiveTable, overlap_s: float) -> LiveResult:
     return result
 
 
+def sync_meter_power(wh, pg, overlap_s: float) -> LiveResult | None:
+    """Apply the power events that arrived since the watermark to ami_realtime (one transaction).
+    None when the warehouse has no METER_EVENTS table."""
+    cur = wh.cursor()
+    cur.execute(_sql("meter_power_present"))
+    if not int(cur.fetchone()[0]):
+        return None
+    started = time.perf_counter()
+    result = LiveResult(METER_POWER)
+    with pg.transaction():
+        lock_table(pg, "ami_realtime")
+        row = pg.execute("SELECT watermark FROM flux.sync_watermarks WHERE table_name = %s", (METER_POWER,)).fetchone()
+        watermark = _utc(row[0]) if row else EPOCH
+        since = max(EPOCH, watermark - timedelta(seconds=overlap_s))
+        cur.execute(_sql(METER_POWER), {"since": since.replace(tzinfo=None)})
+        rows = cur.fetchall()
+        result.read = len(rows)
+        new_mark = max([watermark, *(_utc(r[-1]) for r in rows)])
+        if rows:
+            pg.execute("CREATE TEMP TABLE sync_power_stage (meter_id text, power_state text,"
+                       " power_state_at timestamptz, mark timestamptz) ON COMMIT DROP")
+            with pg.cursor().copy("COPY sync_power_stage (meter_id, power_state, power_state_at, mark) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+            result.upserted = pg.execute(_sql("meter_power_apply")).rowcount
+        record_mark(pg, METER_POWER, new_mark, result.upserted)
+    fresh = [_utc(r[-1]) for r in rows if _utc(r[-1]) > watermark]
+    if fresh:
+        result.lag_s = round((datetime.now(timezone.utc) - max(fresh)).total_seconds(), 3)
+    result.watermark = new_mark.isoformat()
+    result.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
 def sync_live(settings: Settings, tables: list[str] | None = None, *, wh=None, pg=None) -> dict[str, LiveResult]:
     """One incremental cycle over every operational table (or the named ones). A failed table is
     reported and the others still synced; pass open ``wh``/``pg`` connections to reuse them."""
-    names = list(LIVE_TABLES) if tables is None else list(tables)
-    unknown = [n for n in names if n not in LIVE_TABLES]
+    names = [*LIVE_TABLES, METER_POWER] if tables is None else list(tables)
+    unknown = [n for n in names if n not in LIVE_TABLES and n != METER_POWER]
     if unknown:
         raise ValueError(f"unknown operational tables: {', '.join(unknown)}")
     own_wh = wh is None
@@ -248,6 +292,10 @@ def sync_live(settings: Settings, tables: list[str] | None = None, *, wh=None, p
             conn.commit()
             for name in names:
                 try:
+                    if name == METER_POWER:
+                        if (power := sync_meter_power(wh, conn, settings.sync_overlap_s)) is not None:
+                            out[name] = power
+                        continue
                     out[name] = sync_live_table(wh, conn, LIVE_TABLES[name], settings.sync_overlap_s)
                 except Exception as exc:  # one bad table must not stop the others
                     out[name] = LiveResult(name, error=f"{type(exc).__name__}: {exc}")
@@ -265,22 +313,19 @@ def connect_pg_admin(settings: Settings):
     return psycopg.connect(settings.postgres_admin_dsn(), **settings.postgres_connect_kwargs())
 
 
-def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reconcile_every_s: float | None = None) -> None:
-    """Incremental cycles every ``seconds`` until ``stop``; the full sync in a thread every
-    ``reconcile_every_s``. Connections are kept across cycles and reopened after a failure."""
-    from data.etl import heartbeat, sync
+# The two loops of the continuous sync: the small operational tables, whose changes an operator
+# waits for, never queue behind the meters' last readings (15,000 rows a cycle at 3,000/s).
+OPERATIONAL = ("outages_active", "work_orders_active", "crews", "circuit_status_realtime")
+METERS = ("ami_realtime", METER_POWER)
 
-    reconcile_every_s = reconcile_every_s or settings.sync_reconcile_every_s
 
-    def reconcile() -> None:
-        while not stop.wait(reconcile_every_s):
-            try:
-                sync.sync_all(settings)
-            except Exception:
-                log.exception(json.dumps({"event": "sync_live.reconcile_failed"}))
+def _loop(settings: Settings, seconds: float, stop: threading.Event, tables, beat: str) -> None:
+    """Cycles over ``tables`` every ``seconds`` until ``stop``, writing heartbeat ``beat``.
+    Connections are kept across cycles and reopened after a failure."""
+    from data.etl import heartbeat
 
-    threading.Thread(target=reconcile, name="flux-sync-reconcile", daemon=True).start()
     wh = pg = None
+    last_lag = 0.0  # change-to-Postgres of the last cycle that applied a new change
     while not stop.is_set():
         started = time.monotonic()
         try:
@@ -288,22 +333,23 @@ def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reco
                 wh = connect_warehouse(settings)
             if pg is None:
                 pg = connect_pg_admin(settings)
-            results = sync_live(settings, wh=wh, pg=pg)
+            results = sync_live(settings, list(tables), wh=wh, pg=pg)
             failed = [r.table for r in results.values() if r.error]
             lags = [r.lag_s for r in results.values() if r.lag_s is not None]
             cycle_s = round(time.monotonic() - started, 3)
+            last_lag = max(lags) if lags else last_lag
             heartbeat.write(
-                settings, "sync", state="failing" if failed else "ok", cycle_s=cycle_s,
-                lag_s=max(lags) if lags else 0.0, failed=failed,
+                settings, beat, state="failing" if failed else "ok", cycle_s=cycle_s,
+                lag_s=last_lag, failed=failed,
                 watermarks={r.table: r.watermark for r in results.values()},
             )
             if failed or any(r.upserted or r.deleted for r in results.values()):
-                log.info(json.dumps({"event": "sync_live.cycle", "cycle_s": cycle_s,
+                log.info(json.dumps({"event": "sync_live.cycle", "loop": beat, "cycle_s": cycle_s,
                                      "tables": {n: asdict(r) for n, r in results.items()}}))
             if failed:
                 raise RuntimeError(f"incremental sync failed for {', '.join(failed)}")
         except Exception:
-            log.exception(json.dumps({"event": "sync_live.failed"}))
+            log.exception(json.dumps({"event": "sync_live.failed", "loop": beat}))
             for conn in (wh, pg):
                 try:
                     if conn is not None:
@@ -317,16 +363,42 @@ def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reco
             conn.close()
 
 
+def run_every(settings: Settings, seconds: float, stop: threading.Event, *, reconcile_every_s: float | None = None) -> None:
+    """Incremental cycles every ``seconds`` until ``stop``: the operational tables here, the
+    meters (last reading, power state) in a second thread, and the full sync as a reconcile in a
+    third every ``reconcile_every_s``."""
+    from data.etl import sync
+
+    reconcile_every_s = reconcile_every_s or settings.sync_reconcile_every_s
+
+    def reconcile() -> None:
+        while not stop.wait(reconcile_every_s):
+            try:
+                sync.sync_all(settings)
+            except Exception:
+                log.exception(json.dumps({"event": "sync_live.reconcile_failed"}))
+
+    threading.Thread(target=reconcile, name="flux-sync-reconcile", daemon=True).start()
+    meters = threading.Thread(target=_loop, args=(settings, seconds, stop, METERS, "sync_meters"),
+                              name="flux-sync-meters", daemon=True)
+    meters.start()
+    try:
+        _loop(settings, seconds, stop, OPERATIONAL, "sync")
+    finally:
+        stop.set()
+        meters.join(30)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sync the operational tables into Postgres incrementally.")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--once", action="store_true", help="one incremental cycle and exit")
     mode.add_argument("--every", type=float, metavar="N", nargs="?", const=0.0,
                       help="a cycle every N seconds until stopped (no N: FLUX_SYNC_LIVE_EVERY_S)")
-    parser.add_argument("--tables", help=f"comma-separated subset of: {', '.join(LIVE_TABLES)}")
+    parser.add_argument("--tables", help=f"comma-separated subset of: {', '.join([*LIVE_TABLES, METER_POWER])}")
     args = parser.parse_args(argv)
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
-    if tables and (unknown := [t for t in tables if t not in LIVE_TABLES]):
+    if tables and (unknown := [t for t in tables if t not in LIVE_TABLES and t != METER_POWER]):
         parser.error(f"unknown tables: {', '.join(unknown)}")
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(message)s")

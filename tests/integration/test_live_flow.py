@@ -300,3 +300,50 @@ def test_flow007_retention_deletes_only_old_raw_rows_that_silver_has(flow):
     kept = {"t": old_hour}
     assert _scalar(wh, "SELECT COUNT(*) FROM AMI_DEDUPLICATED WHERE READING_TIME = %(t)s", kept) >= 15
     assert _scalar(wh, "SELECT COUNT(*) FROM AMI_ENRICHED WHERE READING_TIME = %(t)s", kept) >= 15
+
+
+def test_flow008_meter_power_state_follows_last_gasp_restore_and_readings(flow):
+    from data.etl import pipeline, sync_live
+
+    settings, wh, _ = flow
+    cur = wh.cursor()
+    # the live feed's table (its warehouse migration V003), as that migration creates it
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS METER_EVENTS (EVENT_ID VARCHAR NOT NULL, METER_ID VARCHAR NOT NULL,"
+        " TRANSFORMER_ID VARCHAR NOT NULL, CIRCUIT_ID VARCHAR, EVENT_TYPE VARCHAR NOT NULL,"
+        " EVENT_TIME TIMESTAMP_NTZ NOT NULL, INGESTION_TIME TIMESTAMP_NTZ NOT NULL, BATCH_ID VARCHAR NOT NULL)"
+    )
+    meter, transformer = _pg_rows(settings, "SELECT meter_id, transformer_id FROM flux.ami_realtime ORDER BY meter_id LIMIT 1")[0]
+    other = _pg_rows(settings, "SELECT meter_id FROM flux.ami_realtime ORDER BY meter_id OFFSET 1 LIMIT 1")[0][0]
+    state = lambda m: _pg_rows(settings, "SELECT power_state FROM flux.ami_realtime WHERE meter_id = %s", (m,))[0][0]  # noqa: E731
+    assert state(meter) == "on"
+
+    def event(kind: str, meter_id: str, at: datetime) -> None:
+        cur.execute("INSERT INTO METER_EVENTS VALUES (%(id)s, %(m)s, %(t)s, NULL, %(k)s, %(at)s, %(now)s, 'FLOW-EV')",
+                    {"id": f"EV-{kind}-{meter_id}-{at.timestamp()}", "m": meter_id, "t": transformer, "k": kind,
+                     "at": at, "now": _now()})
+
+    gasp = _now() - timedelta(minutes=1)
+    event("last_gasp", meter, gasp)
+    event("last_gasp", other, gasp)
+    assert sync_live.sync_live(settings, ["meter_power"])["meter_power"].upserted == 2
+    assert (state(meter), state(other)) == ("off", "off")
+
+    # one meter's restore arrives; the other's is lost, but its next reading says power is back
+    event("power_restore", meter, gasp + timedelta(minutes=20))
+    assert sync_live.sync_live(settings, ["meter_power"])["meter_power"].error is None
+    assert (state(meter), state(other)) == ("on", "off")
+    reading = gasp.replace(second=0, microsecond=0) + timedelta(minutes=30)
+    cur.execute(
+        "INSERT INTO AMI_INTERVAL_READINGS SELECT METER_ID, TRANSFORMER_ID, %(rt)s, 0.3, 240.0, 0.97, %(at)s, 'FLOW-BACK'"
+        " FROM AMI_DEDUPLICATED WHERE METER_ID = %(m)s LIMIT 1",
+        {"rt": reading, "at": _now(), "m": other},
+    )
+    pipeline.run_once(settings)
+    assert sync_live.sync_live(settings, ["ami_realtime"])["ami_realtime"].error is None
+    assert state(other) == "on"
+    # the old gasp, re-read through a wide overlap, does not switch it back off
+    wide = settings.model_copy(update={"sync_overlap_s": 3600.0})
+    again = sync_live.sync_live(wide, ["meter_power"])["meter_power"]
+    assert again.read == 2 and again.upserted == 0
+    assert (state(meter), state(other)) == ("on", "on")

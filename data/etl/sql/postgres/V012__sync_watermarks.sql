@@ -9,3 +9,9 @@ CREATE TABLE IF NOT EXISTS flux.sync_watermarks (
     rows_applied         bigint NOT NULL DEFAULT 0
 );
 GRANT SELECT ON flux.sync_watermarks TO flux_app;
+
+-- Each meter's power state from the head-end's last gasp / power restore events (warehouse
+-- METER_EVENTS, the live feed's V003), kept by the incremental sync beside its last reading;
+-- the full sync of ami_realtime leaves these two columns as they are.
+ALTER TABLE flux.ami_realtime ADD COLUMN IF NOT EXISTS power_state text NOT NULL DEFAULT 'on';
+ALTER TABLE flux.ami_realtime ADD COLUMN IF NOT EXISTS power_state_at timestamptz;
