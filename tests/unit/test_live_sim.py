@@ -3,6 +3,7 @@ the simulator's delivery spread and counts, and the ordered spill queue."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import numpy as np
@@ -197,7 +198,7 @@ def _ami_batch(seq: int, n: int = 10):
     t = pa.table([pa.array([f"M{seq}-{i}" for i in range(n)]), pa.array(["X"] * n),
                   pa.array([T0 * 1_000_000] * n, type=pa.timestamp("us")), pa.array([1.0] * n),
                   pa.array([240.0] * n), pa.array([0.95] * n)], schema=AMI_SCHEMA)
-    return make_batch(seq, "run", AMI_TABLE, t, float(seq))
+    return make_batch(seq, "run", AMI_TABLE, t, time.time())
 
 
 def test_live012_queue_spills_past_its_bound_and_keeps_order(tmp_path):

@@ -109,7 +109,7 @@ class OutageBook:
         # crews busy with work from before the feed free up over the next hours
         for c in self.crews:
             if c.status not in ("available", "off_shift"):
-                c.busy_until = now + float(rng.uniform(1800, 3 * 3600))
+                c.busy_until = now + float(rng.uniform(600, 2 * 3600))
 
     # -- scope -------------------------------------------------------------------------------
     def scope(self, kind: str, device: int) -> tuple[str, np.ndarray, list[np.ndarray]]:
