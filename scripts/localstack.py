@@ -250,7 +250,26 @@ class LocalStack:
         wh = self.warehouse_running()
         print(f"postgres   127.0.0.1:{self.s.local_pg_port}  {'up' if pg else 'down'}  ({self.pgdata})")
         print(f"warehouse  127.0.0.1:{self.s.local_warehouse_port}  {'up' if wh else 'down'}  ({self.warehouse_dir})")
+        if wh:
+            self.feed_status()
         return pg and wh
+
+    def feed_status(self) -> None:
+        """The live feed's rate and lag from its heartbeat (informational: never fails status)."""
+        from data.etl.live.status import describe, heartbeats
+
+        if not self.s.live_feed:
+            print("feed       off (FLUX_LIVE_FEED=false)")
+            return
+        try:
+            beats = heartbeats(self.s)
+        except Exception as exc:
+            print(f"feed       unknown ({type(exc).__name__})")
+            return
+        if not beats:
+            print("feed       no heartbeat yet")
+        for beat in beats:
+            print(describe(beat, stale_s=max(30.0, 3 * self.s.live_heartbeat_s)))
 
     def destroy(self) -> None:
         self.down()

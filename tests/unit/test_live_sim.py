@@ -241,3 +241,23 @@ def test_live015_keyed_rows_keep_the_latest_state_per_key():
     b = make_batch(1, "run", "OUTAGE_EVENTS", [["OUT-1", "reported"], ["OUT-2", "reported"], ["OUT-1", "en_route"]], 0.0)
     assert b.json_rows() == [["OUT-1", "en_route"], ["OUT-2", "reported"]] and b.rows == 2
 
+
+
+def test_live016_status_line_shows_rate_lag_and_a_silent_feed():
+    from data.etl.live.status import describe
+
+    beat = {"feed": "live", "beat_at": datetime(2026, 7, 15, 12, 0, 0), "status": "running", "rows_per_s": 3012.4,
+            "lag_s": 1.24, "meters": 2_700_000, "speed": 1.0, "active_outages": 3, "spilled_batches": 0}
+    line = describe(beat, now=datetime(2026, 7, 15, 12, 0, 4))
+    assert "running" in line and "3,012 rows/s" in line and "lag 1.2 s" in line and "beat 4 s ago" in line
+    assert "silent" in describe(beat, now=datetime(2026, 7, 15, 12, 5, 0))
+
+
+def test_live017_settings_bound_the_batch_period_to_five_seconds():
+    from pydantic import ValidationError
+
+    from settings import Settings
+
+    assert Settings(_env_file=None).live_feed is True
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, live_batch_s=6)

@@ -135,8 +135,8 @@ class Simulator:
         for t_end in range(first_end, int(t1) + 1, INTERVAL_S):
             lo = np.searchsorted(self.offsets, t0 - t_end, side="right")
             hi = np.searchsorted(self.offsets, t1 - t_end, side="right")
-            # intervals that closed before the feed started belong to the loaded snapshot
-            if hi <= lo or t_end <= self.start:
+            # the interval that closed just before the start is still being delivered
+            if hi <= lo or t_end <= 0:
                 continue
             idx = self.order[lo:hi]
             idx = idx[self.dark[idx] == 0]
