@@ -261,3 +261,19 @@ def test_live017_settings_bound_the_batch_period_to_five_seconds():
     assert Settings(_env_file=None).live_feed is True
     with pytest.raises(ValidationError):
         Settings(_env_file=None, live_batch_s=6)
+
+
+def test_live018_a_storm_raises_outage_rates_along_its_track():
+    rates = {}
+    for scenario in ("calm", "storm"):
+        net = small_network(meters_per_xfmr=3)
+        sim = Simulator(net, T0 + 1, SimConfig(seed=18, scenario=scenario, outage_rate_per_hour=0.1, storm_hours=3))
+        mid = int(T0 + 600 + 1.5 * 3600)
+        rate, weights, wind = sim.outage_weights(mid)
+        rates[scenario] = rate
+        if scenario == "storm":
+            assert wind.max() > 40 and weights.max() > 10
+            assert sim.outage_weights(int(T0 + 5 * 3600))[0] < rate / 5  # after it has passed
+            sim.advance(mid)
+            assert max(h[3] for h in sim.weather.hours.values()) > 40  # the hourly weather feels it
+    assert rates["storm"] > 10 * rates["calm"]

@@ -198,8 +198,11 @@ class Simulator:
             return "heat"
         return "calm"
 
-    def _start_outages(self, t: int, ch: Changes) -> None:
-        net, rng = self.net, self.rng
+    def outage_weights(self, t: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """(territory-wide outages per hour at ``t``, each transformer's relative weight, the storm's
+        wind at each transformer): calm rate times wind, heat and freeze factors, times the storm's
+        local factor along its track (up to 70x at the eye, the generator's hurricane rate)."""
+        net = self.net
         obs = self.weather.observe(t - t % 3600)
         temp, wind = obs[1], obs[3]
         mult = 1.0 + (wind / 30.0) ** 3
@@ -212,7 +215,12 @@ class Simulator:
         if self.storm is not None:
             storm_w = self.storm.wind_at(t, net.xfmr_lat, net.xfmr_lon)
             weights = weights + 70.0 * (storm_w / self.storm.max_wind_mph) ** 2
-        lam = self.base_rate * mult * float(weights.mean()) * MINUTE / 3600
+        return self.base_rate * mult * float(weights.mean()), weights, storm_w
+
+    def _start_outages(self, t: int, ch: Changes) -> None:
+        net, rng = self.net, self.rng
+        per_hour, weights, storm_w = self.outage_weights(t)
+        lam = per_hour * MINUTE / 3600
         for _ in range(int(rng.poisson(lam))):
             x = int(rng.choice(len(weights), p=weights / weights.sum()))
             cause = pick_cause(rng, self._context(t, float(storm_w[x])))
