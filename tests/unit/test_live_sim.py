@@ -277,3 +277,24 @@ def test_live018_a_storm_raises_outage_rates_along_its_track():
             sim.advance(mid)
             assert max(h[3] for h in sim.weather.hours.values()) > 40  # the hourly weather feels it
     assert rates["storm"] > 10 * rates["calm"]
+
+
+def test_live019_an_outage_open_at_the_start_is_taken_over_and_restored():
+    net = small_network(meters_per_xfmr=20)
+    net.open_outages = [("OUT-000007", "XFMR-3", "animal", datetime(2026, 7, 14, 22), 17, 1, None, "WO-0000009",
+                         "transformer", "XFMR-3")]
+    sim = Simulator(net, T0 + 1, SimConfig(seed=19, outage_rate_per_hour=0, late_share=0, duplicate_share=0))
+    dark = set(net.meter_ids[m] for m in net.meters_on(np.array([3])))
+    rows, readings = [], []
+    for k in range(1, 12 * 6):
+        em = sim.advance(T0 + 1 + 600 * k)
+        rows += em.rows.get("OUTAGE_EVENTS", [])
+        for t in em.ami:
+            readings += t.column("METER_ID").to_pylist()
+        if not sim.book.active:
+            break
+    last = [r for r in rows if r[0] == "OUT-000007"][-1]
+    assert last[15] == "restored" and last[8] is not None and last[10] == 17  # the count operators saw
+    assert sim.counts["outages_started"] == 0 and (sim.dark == 0).all()
+    before_restore = readings[: len(readings) // 2]
+    assert not dark & set(before_restore)

@@ -95,6 +95,11 @@ class Simulator:
         self.weather = WeatherModel(stream(seed, "live_weather"), net.last_weather, int(start), self.storm,
                                     (float(np.mean(net.xfmr_lat)), float(np.mean(net.xfmr_lon))))
         self.book = OutageBook(net, stream(seed, "live_outages"), now=self.t)
+        # outages open at the start are taken over: their meters stay dark until restored
+        for row in net.open_outages:
+            o = self.book.adopt(self.t, row)
+            if o is not None:
+                self.dark[o.meters_out()] += 1
         n_x = len(net.xfmr_ids)
         self.base_rate = cfg.outage_rate_per_hour if cfg.outage_rate_per_hour is not None else RATE_PER_XFMR_HOUR * n_x
         self.later: list[tuple[float, int, str, object]] = []  # (due, seq, table, rows) held back
