@@ -148,11 +148,18 @@ def test_lfeed003_a_redelivered_batch_does_not_duplicate(sigterm_run):
     before = ami_counts(settings, report["run_id"])
     batch = rows(settings, "SELECT BATCH_ID FROM INGEST_BATCHES WHERE TABLE_NAME = 'AMI_INTERVAL_READINGS' "
                            "AND BATCH_ID LIKE %(run)s ORDER BY SEQ LIMIT 1", {"run": f"{report['run_id']}-%"})[0][0]
-    # the head-end sends the same batch again, later
+    # the head-end sends the same batch again, later than anything the pipeline has seen
+    arrived = rows(settings, "SELECT DATEADD('minute', 1, MAX(INGESTION_TIME)) FROM AMI_INTERVAL_READINGS")[0][0]
     rows(settings, "INSERT INTO AMI_INTERVAL_READINGS SELECT METER_ID, TRANSFORMER_ID, READING_TIME, USAGE_KWH, "
-                   "VOLTAGE, POWER_FACTOR, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, BATCH_ID FROM AMI_INTERVAL_READINGS "
-                   "WHERE BATCH_ID = %(b)s", {"b": batch})
+                   "VOLTAGE, POWER_FACTOR, %(at)s, BATCH_ID FROM AMI_INTERVAL_READINGS "
+                   "WHERE BATCH_ID = %(b)s", {"b": batch, "at": arrived})
+    resent = rows(settings, "SELECT COUNT(DISTINCT METER_ID || '|' || READING_TIME::VARCHAR) FROM AMI_INTERVAL_READINGS "
+                            "WHERE BATCH_ID = %(b)s AND INGESTION_TIME = %(at)s",
+                  {"b": batch, "at": arrived})[0][0]
     pipeline.run_once(settings)
+    # silver took the re-delivery (the latest delivery wins) without adding a row
+    taken = rows(settings, "SELECT COUNT(*) FROM AMI_DEDUPLICATED WHERE INGESTION_TIME = %(at)s", {"at": arrived})[0][0]
+    assert resent > 0 and taken == resent
     after = ami_counts(settings, report["run_id"])
     assert after["bronze"] > before["bronze"]
     assert after["gold"] == before["gold"] and after["silver"] == before["silver"] and after["gold_twice"] == 0
