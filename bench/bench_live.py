@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_live writers   [--runs 5]
     .venv/bin/python -m bench.bench_live sustain   [--meters 2700000] [--minutes 15]
-    .venv/bin/python -m bench.bench_live fastforward [--speeds 60,120,240] [--seconds 60]
+    .venv/bin/python -m bench.bench_live fastforward [--meters 2700000] [--speeds 2,5,10,20] [--seconds 90]
 
 - ``writers``: one AMI micro-batch (3K, 15K and 60K rows: 1 s, 5 s and 20 s of the production
   rate) loaded by each writer, staged Parquet (PUT + COPY INTO) and one bound JSON array
@@ -10,8 +10,9 @@
 - ``sustain``: ``python -m data.etl.live --meters N --speed 1`` for M minutes (2.7M meters =
   3,000 readings/s; above the loaded network's meters the feed adds synthetic meters on real
   transformers), sampling its heartbeat: delivered rows/s and lag, queue depth, machine load.
-- ``fastforward``: the loaded network at rising speeds, ``--seconds`` each; a speed is sustained
-  when the queue stays bounded (nothing spilled, lag under 3 batch periods at the end).
+- ``fastforward``: the same population at rising speeds, ``--seconds`` each (2.7M meters x10 =
+  30,000 readings/s); a speed is sustained when the queue stays bounded (nothing spilled, lag p95
+  under 3 batch periods, nothing left on disk at the end). Stops at the first speed not sustained.
 Runs against the warehouse the settings point at (its own FLUX_LIVE_FEED_NAME, so any other
 feed's heartbeat is left alone); results merge into bench/results/live.json.
 """
@@ -153,8 +154,8 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--meters", type=int, default=2_700_000)
     p.add_argument("--minutes", type=float, default=15)
-    p.add_argument("--speeds", default="60,120,240,480")
-    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--speeds", default="2,5,10,20")
+    p.add_argument("--seconds", type=float, default=90)
     a = p.parse_args()
     settings = Settings()
     setup_json_logging("WARNING")
@@ -170,7 +171,7 @@ def main() -> int:
         return 0
     runs = []
     for speed in [float(s) for s in a.speeds.split(",")]:
-        r = run_feed({}, ["--speed", str(speed)], a.seconds, "bench-ff")
+        r = run_feed({}, ["--meters", str(a.meters), "--speed", str(speed)], a.seconds, "bench-ff")
         r["speed"] = speed
         r["sustained"] = sustained(r, settings.live_batch_s)
         runs.append(r)
