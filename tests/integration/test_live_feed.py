@@ -92,14 +92,18 @@ def ami_counts(settings, run_id: str) -> dict:
     return out
 
 
-def ledger_matches_bronze(settings, run_id: str) -> list:
-    """Batches whose INGEST_BATCHES row count differs from what bronze holds for them."""
-    return rows(settings, """
+def ledger_matches_bronze(settings, run_id: str, *, exact: bool = True) -> list:
+    """Batches whose rows in bronze differ from their INGEST_BATCHES row count. Not ``exact``: a
+    batch loaded twice (its first load landed, its ledger row did not) is at-least-once, not a
+    loss; only a missing or partial batch counts."""
+    having = "COUNT(b.BATCH_ID) <> l.ROW_COUNT" if exact else \
+        "COUNT(b.BATCH_ID) < l.ROW_COUNT OR MOD(COUNT(b.BATCH_ID), l.ROW_COUNT) <> 0"
+    return rows(settings, f"""
         SELECT l.BATCH_ID, l.ROW_COUNT, COUNT(b.BATCH_ID)
         FROM INGEST_BATCHES l LEFT JOIN AMI_INTERVAL_READINGS b ON b.BATCH_ID = l.BATCH_ID
         WHERE l.TABLE_NAME = 'AMI_INTERVAL_READINGS' AND l.BATCH_ID LIKE %(run)s
         GROUP BY l.BATCH_ID, l.ROW_COUNT
-        HAVING COUNT(b.BATCH_ID) <> l.ROW_COUNT""", {"run": f"{run_id}-%"})
+        HAVING {having}""", {"run": f"{run_id}-%"})
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +152,9 @@ def test_lfeed003_a_redelivered_batch_does_not_duplicate(sigterm_run):
     before = ami_counts(settings, report["run_id"])
     batch = rows(settings, "SELECT BATCH_ID FROM INGEST_BATCHES WHERE TABLE_NAME = 'AMI_INTERVAL_READINGS' "
                            "AND BATCH_ID LIKE %(run)s ORDER BY SEQ LIMIT 1", {"run": f"{report['run_id']}-%"})[0][0]
-    # the head-end sends the same batch again, later than anything the pipeline has seen
-    arrived = rows(settings, "SELECT DATEADD('minute', 1, MAX(INGESTION_TIME)) FROM AMI_INTERVAL_READINGS")[0][0]
+    # the head-end sends the same batch again, just after anything the pipeline has seen (not
+    # later than the next feed run will stamp its own loads)
+    arrived = rows(settings, "SELECT DATEADD('millisecond', 1, MAX(INGESTION_TIME)) FROM AMI_INTERVAL_READINGS")[0][0]
     rows(settings, "INSERT INTO AMI_INTERVAL_READINGS SELECT METER_ID, TRANSFORMER_ID, READING_TIME, USAGE_KWH, "
                    "VOLTAGE, POWER_FACTOR, %(at)s, BATCH_ID FROM AMI_INTERVAL_READINGS "
                    "WHERE BATCH_ID = %(b)s", {"b": batch, "at": arrived})
@@ -245,5 +250,5 @@ def test_lfeed005_warehouse_killed_mid_run_loses_nothing(live_wh, tmp_path_facto
     assert counts["keys"] == report["readings_unique"], counts
     assert counts["bronze"] >= report["readings_rows"]
     assert counts["silver"] == counts["gold"] == report["readings_unique"] and counts["gold_twice"] == 0
-    assert not ledger_matches_bronze(settings, report["run_id"])
+    assert not ledger_matches_bronze(settings, report["run_id"], exact=False)
     assert not list(spill.glob("*.batch"))
