@@ -148,12 +148,18 @@ class Settings(BaseSettings):
     live_batch_s: float = Field(5.0, gt=0, le=5.0)
     live_tick_s: float = Field(0.25, gt=0, le=5.0)
     live_max_batch_rows: int = Field(200_000, ge=100)
+    # a backlog is delivered this many batches per statement (a replay after an outage)
+    live_group_batches: int = Field(64, ge=1)
     # readings: staged Parquet (PUT + COPY INTO) or one bound JSON array (bench/bench_live.py)
     live_writer: Literal["stage", "bound"] = "stage"
     # rows held in memory before new batches go to the on-disk spill queue
     live_buffer_rows: int = Field(500_000, ge=1_000)
     live_spill_dir: Path | None = None
     live_flush_timeout_s: float = Field(20.0, gt=0)
+    # the loader's warehouse timeout, and how old the oldest queued batch may grow before the
+    # queue goes to disk
+    live_network_timeout_s: int = Field(15, ge=1)
+    live_spill_after_s: float = Field(10.0, gt=0)
     live_heartbeat_s: float = Field(5.0, gt=0)
     live_connect_timeout_s: float = Field(120.0, gt=0)
     # --- Continuous pipeline, incremental sync, retention (data/etl/pipeline.py, sync_live.py) ---

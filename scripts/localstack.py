@@ -255,7 +255,26 @@ class LocalStack:
         # the continuous pipeline and incremental sync (scripts/run.sh), from their heartbeats
         for name in ("pipeline", "sync", "sync_meters"):
             print(f"{name:<11} {heartbeat.describe(self.s, name)}")
+        if wh:
+            self.feed_status()
         return pg and wh
+
+    def feed_status(self) -> None:
+        """The live feed's rate and lag from its heartbeat (informational: never fails status)."""
+        from data.etl.live.status import describe, heartbeats
+
+        if not self.s.live_feed:
+            print("feed       off (FLUX_LIVE_FEED=false)")
+            return
+        try:
+            beats = heartbeats(self.s)
+        except Exception as exc:
+            print(f"feed       unknown ({type(exc).__name__})")
+            return
+        if not beats:
+            print("feed       no heartbeat yet")
+        for beat in beats:
+            print(describe(beat, stale_s=max(30.0, 3 * self.s.live_heartbeat_s)))
 
     def destroy(self) -> None:
         self.down()

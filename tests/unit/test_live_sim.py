@@ -3,6 +3,7 @@ the simulator's delivery spread and counts, and the ordered spill queue."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import numpy as np
@@ -197,7 +198,7 @@ def _ami_batch(seq: int, n: int = 10):
     t = pa.table([pa.array([f"M{seq}-{i}" for i in range(n)]), pa.array(["X"] * n),
                   pa.array([T0 * 1_000_000] * n, type=pa.timestamp("us")), pa.array([1.0] * n),
                   pa.array([240.0] * n), pa.array([0.95] * n)], schema=AMI_SCHEMA)
-    return make_batch(seq, "run", AMI_TABLE, t, float(seq))
+    return make_batch(seq, "run", AMI_TABLE, t, time.time())
 
 
 def test_live012_queue_spills_past_its_bound_and_keeps_order(tmp_path):
@@ -240,3 +241,60 @@ def test_live015_keyed_rows_keep_the_latest_state_per_key():
     b = make_batch(1, "run", "OUTAGE_EVENTS", [["OUT-1", "reported"], ["OUT-2", "reported"], ["OUT-1", "en_route"]], 0.0)
     assert b.json_rows() == [["OUT-1", "en_route"], ["OUT-2", "reported"]] and b.rows == 2
 
+
+
+def test_live016_status_line_shows_rate_lag_and_a_silent_feed():
+    from data.etl.live.status import describe
+
+    beat = {"feed": "live", "beat_at": datetime(2026, 7, 15, 12, 0, 0), "status": "running", "rows_per_s": 3012.4,
+            "lag_s": 1.24, "meters": 2_700_000, "speed": 1.0, "active_outages": 3, "spilled_batches": 0}
+    line = describe(beat, now=datetime(2026, 7, 15, 12, 0, 4))
+    assert "running" in line and "3,012 rows/s" in line and "lag 1.2 s" in line and "beat 4 s ago" in line
+    assert "silent" in describe(beat, now=datetime(2026, 7, 15, 12, 5, 0))
+
+
+def test_live017_settings_bound_the_batch_period_to_five_seconds():
+    from pydantic import ValidationError
+
+    from settings import Settings
+
+    assert Settings(_env_file=None).live_feed is True
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, live_batch_s=6)
+
+
+def test_live018_a_storm_raises_outage_rates_along_its_track():
+    rates = {}
+    for scenario in ("calm", "storm"):
+        net = small_network(meters_per_xfmr=3)
+        sim = Simulator(net, T0 + 1, SimConfig(seed=18, scenario=scenario, outage_rate_per_hour=0.1, storm_hours=3))
+        mid = int(T0 + 600 + 1.5 * 3600)
+        rate, weights, wind = sim.outage_weights(mid)
+        rates[scenario] = rate
+        if scenario == "storm":
+            assert wind.max() > 40 and weights.max() > 10
+            assert sim.outage_weights(int(T0 + 5 * 3600))[0] < rate / 5  # after it has passed
+            sim.advance(mid)
+            assert max(h[3] for h in sim.weather.hours.values()) > 40  # the hourly weather feels it
+    assert rates["storm"] > 10 * rates["calm"]
+
+
+def test_live019_an_outage_open_at_the_start_is_taken_over_and_restored():
+    net = small_network(meters_per_xfmr=20)
+    net.open_outages = [("OUT-000007", "XFMR-3", "animal", datetime(2026, 7, 14, 22), 17, 1, None, "WO-0000009",
+                         "transformer", "XFMR-3")]
+    sim = Simulator(net, T0 + 1, SimConfig(seed=19, outage_rate_per_hour=0, late_share=0, duplicate_share=0))
+    dark = set(net.meter_ids[m] for m in net.meters_on(np.array([3])))
+    rows, readings = [], []
+    for k in range(1, 12 * 6):
+        em = sim.advance(T0 + 1 + 600 * k)
+        rows += em.rows.get("OUTAGE_EVENTS", [])
+        for t in em.ami:
+            readings += t.column("METER_ID").to_pylist()
+        if not sim.book.active:
+            break
+    last = [r for r in rows if r[0] == "OUT-000007"][-1]
+    assert last[15] == "restored" and last[8] is not None and last[10] == 17  # the count operators saw
+    assert sim.counts["outages_started"] == 0 and (sim.dark == 0).all()
+    before_restore = readings[: len(readings) // 2]
+    assert not dark & set(before_restore)

@@ -16,6 +16,7 @@ import logging
 import os
 import struct
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +44,11 @@ class Batch:
     rows: int
     data: bytes | None  # serialized rows; None while only on disk
     checksum: str
-    replayed: bool = False
+    replayed: bool = False  # it went through the on-disk queue
     path: Path | None = None
+    # a load of it may have landed without its ledger row (an earlier attempt failed, or it was
+    # left on disk by an earlier process): check INGEST_BATCHES before loading it again
+    uncertain: bool = False
 
     def ami(self) -> pa.Table:
         return pa.ipc.open_stream(self.data).read_all()
@@ -81,19 +85,25 @@ def make_batch(seq: int, run_id: str, table: str, payload, created_at: float) ->
 
 
 class ChecksumMismatch(RuntimeError):
-    pass
+    def __init__(self, batch: "Batch", message: str):
+        super().__init__(message)
+        self.batch = batch
 
 
 class DeliveryQueue:
     """FIFO of batches; the head is delivered first. In memory up to ``max_memory_rows``; past that,
     and after ``spill_all()``, new batches are written to ``spill_dir`` and read back when due."""
 
-    def __init__(self, spill_dir: Path, max_memory_rows: int):
+    def __init__(self, spill_dir: Path, max_memory_rows: int, spill_after_s: float = 10.0):
         self.dir = Path(spill_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.max_memory_rows = max_memory_rows
+        # a head batch this old means the loader is stuck (a warehouse that stopped answering
+        # holds a load until its network timeout): the queue goes to disk without waiting for it
+        self.spill_after_s = spill_after_s
         self._items: deque[Batch] = deque()
         self._memory_rows = 0
+        self._inflight = 0  # batches at the head that the loader is delivering
         self._lock = threading.Condition()
         for path in sorted(self.dir.glob("*.batch")):
             try:
@@ -127,7 +137,7 @@ class DeliveryQueue:
             (n,) = _HEADER.unpack(f.read(_HEADER.size))
             h = json.loads(f.read(n))
         return Batch(h["seq"], h["batch_id"], h["table"], h["created_at"], h["rows"], None, h["checksum"],
-                     replayed=True, path=path)
+                     replayed=True, path=path, uncertain=True)
 
     @staticmethod
     def _read_data(b: Batch) -> bytes:
@@ -136,13 +146,15 @@ class DeliveryQueue:
             f.seek(_HEADER.size + n)
             data = f.read()
         if hashlib.sha256(data).hexdigest() != b.checksum:
-            raise ChecksumMismatch(f"spill file {b.path.name} does not match its checksum")
+            raise ChecksumMismatch(b, f"spill file {b.path.name} does not match its checksum")
         return data
 
     # -- queue -----------------------------------------------------------------------------------
     def put(self, b: Batch) -> None:
         with self._lock:
-            spilling = any(i.data is None for i in self._items)  # once on disk, keep order on disk
+            if self._items and time.time() - self._items[0].created_at > self.spill_after_s:
+                self._spill_locked()
+            spilling = any(i.path is not None for i in self._items)  # once on disk, keep order on disk
             if spilling or self._memory_rows + b.rows > self.max_memory_rows:
                 self._write(b)
                 b.data, b.replayed = None, True
@@ -153,32 +165,57 @@ class DeliveryQueue:
 
     def peek(self, timeout: float) -> Batch | None:
         """The head batch with its rows, or None after ``timeout`` with nothing queued."""
+        group = self.peek_group(timeout, max_batches=1, max_rows=1)
+        return group[0] if group else None
+
+    def peek_group(self, timeout: float, *, max_batches: int, max_rows: int) -> list[Batch]:
+        """The first batches from the head (at least one, up to ``max_batches`` and ``max_rows``)
+        with their rows: a backlog (a replay after an outage) is delivered in few statements."""
         with self._lock:
             if not self._items:
                 self._lock.wait(timeout)
-            if not self._items:
-                return None
-            b = self._items[0]
-        if b.data is None:
-            b.data = self._read_data(b)
-        return b
+            group, rows = [], 0
+            for b in self._items:
+                if group and (len(group) >= max_batches or rows + b.rows > max_rows):
+                    break
+                group.append(b)
+                rows += b.rows
+            self._inflight = len(group)
+        for k, b in enumerate(group):
+            if b.data is None:
+                try:
+                    b.data = self._read_data(b)
+                except ChecksumMismatch:
+                    if k == 0:
+                        raise
+                    # deliver the good ones before it; it is the head next time
+                    with self._lock:
+                        self._inflight = k
+                    return group[:k]
+        return group
 
     def done(self, b: Batch) -> None:
         """The head batch is delivered: drop it (and its file)."""
+        self.done_many([b])
+
+    def done_many(self, group: list[Batch]) -> None:
         with self._lock:
-            head = self._items.popleft()
-            assert head is b
-            if b.path is None:
-                self._memory_rows -= b.rows
-            else:
-                b.path.unlink(missing_ok=True)
-            b.data = None
+            self._inflight = 0
+            for b in group:
+                head = self._items.popleft()
+                assert head is b
+                if b.path is None:
+                    self._memory_rows -= b.rows
+                else:
+                    b.path.unlink(missing_ok=True)
+                b.data = None
 
     def quarantine(self, b: Batch, reason: str) -> None:
         """Set a batch that can never load aside (kept on disk, logged) so the rest can go on."""
         with self._lock:
+            self._inflight = 0
             head = self._items.popleft()
-            assert head is b
+            assert head is b, "only the head batch is set aside"
             bad = self.dir / "quarantine"
             bad.mkdir(exist_ok=True)
             if b.path is None:
@@ -192,15 +229,21 @@ class DeliveryQueue:
 
     def spill_all(self) -> int:
         """Write every in-memory batch to disk (the warehouse is down, or the feed is stopping)."""
-        n = 0
         with self._lock:
-            for b in self._items:
-                if b.path is None and b.data is not None:
-                    self._write(b)
-                    self._memory_rows -= b.rows
-                    n += 1
-                if b.path is not None:
-                    b.data, b.replayed = None, True
+            return self._spill_locked()
+
+    def _spill_locked(self) -> int:
+        n = 0
+        for i, b in enumerate(self._items):
+            if b.path is None and b.data is not None:
+                self._write(b)
+                self._memory_rows -= b.rows
+                n += 1
+            # batches in the loader's hands keep their rows in memory as well
+            if b.path is not None and i >= max(1, self._inflight):
+                b.data = None
+            if b.path is not None:
+                b.replayed = True
         return n
 
     def stats(self) -> dict:

@@ -26,7 +26,7 @@ from data.etl.live.delivery import AMI_TABLE, ChecksumMismatch, DeliveryQueue, m
 from data.etl.live.network import load_network
 from data.etl.live.sim import Emission, SimConfig, Simulator, ts
 from data.etl.live.sqlfile import sql
-from data.etl.live.writers import LoadStamp, already_loaded, record_batch, write_batch
+from data.etl.live.writers import LoadStamp, already_loaded, record_batches, write_group
 from settings import Settings
 
 log = logging.getLogger("flux.live")
@@ -37,15 +37,20 @@ def _fields(event: str, **kw) -> dict:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    """A lost or refused connection (retry later), as opposed to a statement the warehouse refused."""
+    """A lost or refused connection or session (retry on a new one), as opposed to a statement
+    the warehouse refused. A restarted warehouse no longer knows the session: HTTP 401, 08001."""
     from snowflake.connector import errors
 
-    if isinstance(exc, (errors.OperationalError, errors.InterfaceError, ConnectionError, OSError)):
+    if isinstance(exc, (errors.OperationalError, errors.InterfaceError, errors.HttpError, ConnectionError, OSError)):
+        return True
+    if str(getattr(exc, "sqlstate", "") or "").startswith("08"):
+        return True
+    if getattr(exc, "errno", None) in (390111, 390112, 390114, 250001, 250003):  # session / token gone
         return True
     if isinstance(exc, errors.DatabaseError) and not isinstance(exc, errors.ProgrammingError):
         return True
     text = str(exc).lower()
-    return any(s in text for s in ("connection", "timed out", "refused", "max retries", "250001", "250003"))
+    return any(s in text for s in ("connection", "timed out", "refused", "max retries", "unauthorized"))
 
 
 @dataclass
@@ -81,7 +86,9 @@ class Loader(threading.Thread):
 
     def _cursor(self):
         if self._conn is None:
-            self._conn = connect_warehouse(self.settings)
+            # short timeouts: a warehouse that stopped answering must fail the load, not hold it
+            self._conn = connect_warehouse(self.settings, network_timeout=self.settings.live_network_timeout_s,
+                                           login_timeout=min(self.settings.warehouse_login_timeout_s, 5))
             if self.stats.down_since is not None:
                 log.info("warehouse back", extra=_fields("live.reconnected", down_s=round(time.time() - self.stats.down_since, 1),
                                                          queued=len(self.queue)))
@@ -106,58 +113,71 @@ class Loader(threading.Thread):
             self._last_beat = now
         except Exception as exc:
             if _is_connection_error(exc):
-                self._drop()
-            log.warning("heartbeat failed", extra=_fields("live.heartbeat_failed", error=type(exc).__name__))
+                self._went_down(exc)
+            else:
+                log.warning("heartbeat failed", extra=_fields("live.heartbeat_failed", error=type(exc).__name__))
+
+    def _went_down(self, exc: BaseException) -> None:
+        """Drop the connection; the first time, spill the queue to disk and say so."""
+        self._drop()
+        first = self.stats.down_since is None
+        if first:
+            self.stats.down_since = time.time()
+        spilled = self.queue.spill_all()
+        if first:
+            log.warning("warehouse unreachable: spilling to disk",
+                        extra=_fields("live.warehouse_down", error=type(exc).__name__, spilled=spilled,
+                                      spill_dir=str(self.queue.dir)))
 
     def run(self) -> None:
         backoff = 0.5
         failures = 0
         while not self.abort.is_set():
-            b = None
             try:
-                b = self.queue.peek(timeout=0.5)
+                # after a statement failure, one batch at a time, to find the one that fails
+                group = self.queue.peek_group(0.5, max_batches=1 if failures else self.settings.live_group_batches,
+                                              max_rows=self.settings.live_max_batch_rows)
             except ChecksumMismatch as exc:
-                self.queue.quarantine(self.queue._items[0], str(exc))
+                self.queue.quarantine(exc.batch, str(exc))
                 continue
-            if b is None:
+            if not group:
                 if self.stop_when_empty.is_set():
                     break
                 self.heartbeat()
                 continue
             try:
                 cur = self._cursor()
-                if b.replayed and already_loaded(cur, b):
-                    self.stats.batches_skipped += 1
-                else:
+                uncertain = [b for b in group if b.uncertain]
+                seen = already_loaded(cur, uncertain) if uncertain else set()
+                todo = [b for b in group if b.batch_id not in seen]
+                if todo:
                     stamp = self.stamp.next()
-                    write_batch(cur, b, stamp, self.writer)
-                    record_batch(cur, b, stamp, feed=self.feed, writer=self.writer)
-                    self.stats.last_lag_s = max(0.0, time.time() - b.created_at)
-                    self.stats.rows_delivered += b.rows
-                    self.stats.window.append((time.time(), b.rows))
-                    self.stats.batches_delivered += 1
-                self.queue.done(b)
+                    write_group(cur, todo, stamp, self.writer)
+                    record_batches(cur, todo, stamp, feed=self.feed, writer=self.writer)
+                now = time.time()
+                delivered = sum(b.rows for b in todo)
+                self.stats.last_lag_s = max(0.0, now - group[-1].created_at)
+                self.stats.rows_delivered += delivered
+                self.stats.window.append((now, delivered))
+                self.stats.batches_delivered += len(todo)
+                self.stats.batches_skipped += len(group) - len(todo)
+                self.queue.done_many(group)
                 backoff, failures = 0.5, 0
                 self.heartbeat()
             except Exception as exc:
+                for b in group:
+                    b.uncertain = True
                 if _is_connection_error(exc):
-                    self._drop()
-                    if self.stats.down_since is None:
-                        self.stats.down_since = time.time()
-                        spilled = self.queue.spill_all()
-                        log.warning("warehouse unreachable: spilling to disk",
-                                    extra=_fields("live.warehouse_down", error=type(exc).__name__, spilled=spilled,
-                                                  spill_dir=str(self.queue.dir)))
-                    else:
-                        self.queue.spill_all()
+                    self._went_down(exc)
                     self.abort.wait(backoff)
                     backoff = min(backoff * 2, 5.0)
                 else:
                     failures += 1
-                    log.exception("batch load failed", extra=_fields("live.load_failed", batch_id=b.batch_id,
-                                                                     table=b.table, attempt=failures))
-                    if failures >= 3:
-                        self.queue.quarantine(b, f"{type(exc).__name__}: {exc}"[:500])
+                    self._drop()  # the next attempt on a fresh session
+                    log.exception("batch load failed", extra=_fields("live.load_failed", batch_id=group[0].batch_id,
+                                                                     table=group[0].table, attempt=failures))
+                    if failures >= 4 and len(group) == 1:
+                        self.queue.quarantine(group[0], f"{type(exc).__name__}: {exc}"[:500])
                         failures = 0
                     else:
                         self.abort.wait(1.0)
@@ -174,7 +194,7 @@ class Feed:
         self.stop = threading.Event()
         self.stats = FeedStats()
         self.spill_dir = settings.live_spill_directory
-        self.queue = DeliveryQueue(self.spill_dir, settings.live_buffer_rows)
+        self.queue = DeliveryQueue(self.spill_dir, settings.live_buffer_rows, settings.live_spill_after_s)
         self.pending: dict[str, list] = {}
         self.pending_ami: list[pa.Table] = []
         self.sim: Simulator | None = None

@@ -56,6 +56,9 @@ class Network:
     circuit_load_mw: np.ndarray  # the last status loaded: the feed continues from it
     crews: list[Crew] = field(default_factory=list)
     last_weather: tuple | None = None  # (hour, temp_f, humidity, wind)
+    # open outages at start: (id, transformer, cause, start, customers, transformers, weather event,
+    # work order, device kind, device id)
+    open_outages: list[tuple] = field(default_factory=list)
     next_outage: int = 1
     next_work_order: int = 1
 
@@ -156,6 +159,7 @@ def load_network(conn, *, seed: int, meters: int | None = None) -> Network:
         circuit_load_mw=np.array([float(r[6]) for r in circuits]),
         crews=crews,
         last_weather=tuple(weather[0]) if weather else None,
+        open_outages=[tuple(r) for r in rows("open_outages")],
         next_outage=max(int(ids[0] or 0), _id_number(ids[1], "OUT-")) + 1,
         next_work_order=max(int(ids[2] or 0), _id_number(ids[3], "WO-")) + 1,
     )

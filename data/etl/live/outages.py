@@ -109,7 +109,7 @@ class OutageBook:
         # crews busy with work from before the feed free up over the next hours
         for c in self.crews:
             if c.status not in ("available", "off_shift"):
-                c.busy_until = now + float(rng.uniform(1800, 3 * 3600))
+                c.busy_until = now + float(rng.uniform(600, 2 * 3600))
 
     # -- scope -------------------------------------------------------------------------------
     def scope(self, kind: str, device: int) -> tuple[str, np.ndarray, list[np.ndarray]]:
@@ -161,6 +161,39 @@ class OutageBook:
         if changes is not None:
             changes.outages[oid] = o
             changes.dark.append((meters, now, o))
+        return o
+
+    def adopt(self, now: float, row: tuple) -> Outage | None:
+        """Take over an outage that was open when the feed started (loaded by the generator or left
+        by an earlier run): its device, ids and counts as recorded; it is dispatched anew."""
+        from datetime import datetime
+
+        oid, xfmr_id, cause, start, customers, transformers, wx, wo_id, kind, device_id = row
+        net = self.net
+        index = {"transformer": net.xfmr_ids, "feeder_segment": net.seg_ids, "circuit_breaker": net.circuit_ids}
+        if kind not in index or device_id not in index[kind]:
+            kind, device_id = "transformer", xfmr_id
+        if device_id not in index[kind]:
+            return None
+        device = index[kind].index(device_id)
+        _, xf, stages = self.scope(kind, device)
+        busy = np.concatenate([o.meters_out() for o in self.active.values()]) if self.active else np.empty(0, np.int64)
+        stages = [m[~np.isin(m, busy)] for m in stages]  # a meter is behind one open outage at most
+        first = int(xf[0])
+        start_s = (start - datetime(1970, 1, 1)).total_seconds() if isinstance(start, datetime) else float(start)
+        if wo_id is None:
+            wo_id = f"WO-{net.next_work_order:07d}"
+            net.next_work_order += 1
+        o = Outage(
+            outage_id=oid, work_order_id=wo_id, device_kind=kind, device_id=device_id, transformer_id=xfmr_id or net.xfmr_ids[first],
+            circuit=int(net.xfmr_circuit[first]), cause=cause if cause in CAUSES else "unknown", start=min(start_s, now),
+            lat=float(net.xfmr_lat[first]), lon=float(net.xfmr_lon[first]), county=net.xfmr_county[first],
+            stages=stages, customers=int(customers), transformers=int(transformers), weather_event_id=wx,
+        )
+        o.etr = now + MEDIAN_MIN[CAUSES.index(o.cause)] * 60
+        o.next_at = now + float(self.rng.uniform(60, 900))
+        o.history.append((now, "reported"))
+        self.active[oid] = o
         return o
 
     def _repair_s(self, o: Outage) -> float:

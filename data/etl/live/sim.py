@@ -95,6 +95,11 @@ class Simulator:
         self.weather = WeatherModel(stream(seed, "live_weather"), net.last_weather, int(start), self.storm,
                                     (float(np.mean(net.xfmr_lat)), float(np.mean(net.xfmr_lon))))
         self.book = OutageBook(net, stream(seed, "live_outages"), now=self.t)
+        # outages open at the start are taken over: their meters stay dark until restored
+        for row in net.open_outages:
+            o = self.book.adopt(self.t, row)
+            if o is not None:
+                self.dark[o.meters_out()] += 1
         n_x = len(net.xfmr_ids)
         self.base_rate = cfg.outage_rate_per_hour if cfg.outage_rate_per_hour is not None else RATE_PER_XFMR_HOUR * n_x
         self.later: list[tuple[float, int, str, object]] = []  # (due, seq, table, rows) held back
@@ -135,8 +140,8 @@ class Simulator:
         for t_end in range(first_end, int(t1) + 1, INTERVAL_S):
             lo = np.searchsorted(self.offsets, t0 - t_end, side="right")
             hi = np.searchsorted(self.offsets, t1 - t_end, side="right")
-            # intervals that closed before the feed started belong to the loaded snapshot
-            if hi <= lo or t_end <= self.start:
+            # the interval that closed just before the start is still being delivered
+            if hi <= lo or t_end <= 0:
                 continue
             idx = self.order[lo:hi]
             idx = idx[self.dark[idx] == 0]
@@ -198,8 +203,11 @@ class Simulator:
             return "heat"
         return "calm"
 
-    def _start_outages(self, t: int, ch: Changes) -> None:
-        net, rng = self.net, self.rng
+    def outage_weights(self, t: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """(territory-wide outages per hour at ``t``, each transformer's relative weight, the storm's
+        wind at each transformer): calm rate times wind, heat and freeze factors, times the storm's
+        local factor along its track (up to 70x at the eye, the generator's hurricane rate)."""
+        net = self.net
         obs = self.weather.observe(t - t % 3600)
         temp, wind = obs[1], obs[3]
         mult = 1.0 + (wind / 30.0) ** 3
@@ -212,7 +220,12 @@ class Simulator:
         if self.storm is not None:
             storm_w = self.storm.wind_at(t, net.xfmr_lat, net.xfmr_lon)
             weights = weights + 70.0 * (storm_w / self.storm.max_wind_mph) ** 2
-        lam = self.base_rate * mult * float(weights.mean()) * MINUTE / 3600
+        return self.base_rate * mult * float(weights.mean()), weights, storm_w
+
+    def _start_outages(self, t: int, ch: Changes) -> None:
+        net, rng = self.net, self.rng
+        per_hour, weights, storm_w = self.outage_weights(t)
+        lam = per_hour * MINUTE / 3600
         for _ in range(int(rng.poisson(lam))):
             x = int(rng.choice(len(weights), p=weights / weights.sum()))
             cause = pick_cause(rng, self._context(t, float(storm_w[x])))

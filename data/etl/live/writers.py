@@ -46,11 +46,23 @@ class LoadStamp:
         return self._last
 
 
-def _ami_stage(cur, batch: Batch, stamp: datetime) -> int:
-    table = batch.ami()
+# tables in the order a group writes them: an outage before its work order, both before crews
+TABLE_ORDER = (AMI_TABLE, "OUTAGE_EVENTS", "WORK_ORDERS", "CREWS", "METER_EVENTS", "CIRCUIT_STATUS_REALTIME",
+               "ERCOT_PRICES_5MIN", "HOUSTON_WEATHER_HOURLY")
+
+
+def _ami_table(batches: list[Batch]) -> pa.Table:
+    """The readings of these batches, each row tagged with its batch id."""
+    parts = []
+    for b in batches:
+        t = b.ami()
+        parts.append(t.append_column("BATCH_ID", pa.array([b.batch_id] * t.num_rows, type=pa.string())))
+    return pa.concat_tables(parts)
+
+
+def _ami_stage(cur, table: pa.Table, stamp: datetime) -> int:
     n = table.num_rows
-    table = table.append_column("INGESTION_TIME", pa.array([stamp] * n, type=pa.timestamp("us")))
-    table = table.append_column("BATCH_ID", pa.array([batch.batch_id] * n, type=pa.string()))
+    table = table.add_column(6, "INGESTION_TIME", pa.array([stamp] * n, type=pa.timestamp("us")))
     load_id = uuid.uuid4().hex[:16]
     fd, path = tempfile.mkstemp(prefix="flux-live-", suffix=".parquet")
     os.close(fd)
@@ -70,36 +82,49 @@ def _ami_stage(cur, batch: Batch, stamp: datetime) -> int:
     return loaded
 
 
-def _ami_rows_json(batch: Batch) -> bytes:
-    t = batch.ami()
-    cols = [t.column(i).to_pylist() for i in range(t.num_columns)]
-    return orjson.dumps([list(r) for r in zip(*cols)])
+def _ami_bound(cur, table: pa.Table, stamp: datetime) -> int:
+    cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    rows = orjson.dumps([list(r) for r in zip(*cols)]).decode()
+    cur.execute(sql("load", "ami_insert"), {"rows": rows, "ingested": stamp})
+    return table.num_rows
 
 
-def _ami_bound(cur, batch: Batch, stamp: datetime) -> int:
-    cur.execute(sql("load", "ami_insert"), {"rows": _ami_rows_json(batch).decode(), "ingested": stamp,
-                                            "batch": batch.batch_id})
-    return batch.rows
+def write_group(cur, batches: list[Batch], stamp: datetime, writer: str) -> None:
+    """Load these batches (consecutive in the queue) with one statement per table: readings in one
+    COPY (or INSERT), every keyed table in one MERGE of the latest row per key. Raises on failure;
+    the caller keeps them queued."""
+    from data.etl.live.delivery import coalesce
+
+    by_table: dict[str, list[Batch]] = {}
+    for b in batches:
+        by_table.setdefault(b.table, []).append(b)
+    for table in TABLE_ORDER:
+        group = by_table.get(table)
+        if not group:
+            continue
+        if table == AMI_TABLE:
+            (_ami_stage if writer == "stage" else _ami_bound)(cur, _ami_table(group), stamp)
+            continue
+        rows = []
+        for b in group:
+            rows += [r + [b.batch_id] for r in b.json_rows()] if table == "METER_EVENTS" else b.json_rows()
+        cur.execute(sql("load", MERGES[table]), {"rows": orjson.dumps(coalesce(table, rows)).decode(),
+                                                 "ingested": stamp})
 
 
 def write_batch(cur, batch: Batch, stamp: datetime, writer: str) -> None:
-    """Load ``batch`` (raises on any failure; the caller keeps the batch queued)."""
-    if batch.table == AMI_TABLE:
-        (_ami_stage if writer == "stage" else _ami_bound)(cur, batch, stamp)
-    else:
-        cur.execute(sql("load", MERGES[batch.table]), {"rows": batch.data.decode(), "ingested": stamp,
-                                                       "batch": batch.batch_id})
+    write_group(cur, [batch], stamp, writer)
 
 
-def record_batch(cur, batch: Batch, stamp: datetime, *, feed: str, writer: str) -> None:
-    cur.execute(sql("load", "batch_record"), {
-        "batch": batch.batch_id, "feed": feed, "table": batch.table, "seq": batch.seq, "rows": batch.rows,
-        "checksum": batch.checksum,
-        "created": datetime.fromtimestamp(batch.created_at, tz=timezone.utc).replace(tzinfo=None),
-        "ingested": stamp, "writer": writer if batch.table == AMI_TABLE else "bound", "replayed": batch.replayed,
-    })
+def record_batches(cur, batches: list[Batch], stamp: datetime, *, feed: str, writer: str) -> None:
+    """One INGEST_BATCHES row per batch, in one statement."""
+    rows = [[b.batch_id, b.table, b.seq, b.rows, b.checksum,
+             datetime.fromtimestamp(b.created_at, tz=timezone.utc).replace(tzinfo=None).isoformat(sep=" "),
+             writer if b.table == AMI_TABLE else "bound", b.replayed] for b in batches]
+    cur.execute(sql("load", "batch_record"), {"rows": orjson.dumps(rows).decode(), "feed": feed, "ingested": stamp})
 
 
-def already_loaded(cur, batch: Batch) -> bool:
-    cur.execute(sql("load", "batch_seen"), {"batch": batch.batch_id})
-    return int(cur.fetchone()[0]) > 0
+def already_loaded(cur, batches: list[Batch]) -> set[str]:
+    """The ids of these batches that INGEST_BATCHES already holds."""
+    cur.execute(sql("load", "batches_seen"), {"ids": orjson.dumps([b.batch_id for b in batches]).decode()})
+    return {r[0] for r in cur.fetchall()}

@@ -1,7 +1,8 @@
 -- How the live feed's loader writes each micro-batch (data/etl/live/writers.py). Rows arrive as
 -- one bound JSON array (%(rows)s) of arrays in the column order given in writers.py, exploded
 -- server-side; %(ingested)s is the load's stamp (INGESTION_TIME / UPDATED_AT / LAST_UPDATED),
--- %(batch)s the batch id. Keyed tables are MERGEd, so a replayed batch rewrites the same rows.
+-- readings and meter events carry their batch id as their last value. Keyed tables are MERGEd, so a
+-- replayed batch rewrites the same rows.
 -- {load_id} is a fresh hex token (one stage folder per load). A literal % is written %%.
 
 -- name: ami_put
@@ -15,7 +16,7 @@ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE PURGE = T
 INSERT INTO AMI_INTERVAL_READINGS
     (METER_ID, TRANSFORMER_ID, READING_TIME, USAGE_KWH, VOLTAGE, POWER_FACTOR, INGESTION_TIME, BATCH_ID)
 SELECT v.value[0]::VARCHAR, v.value[1]::VARCHAR, v.value[2]::TIMESTAMP_NTZ, v.value[3]::FLOAT,
-       v.value[4]::FLOAT, v.value[5]::FLOAT, %(ingested)s::TIMESTAMP_NTZ, %(batch)s
+       v.value[4]::FLOAT, v.value[5]::FLOAT, %(ingested)s::TIMESTAMP_NTZ, v.value[6]::VARCHAR
 FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(rows)s))) v;
 
 -- name: meter_events_merge
@@ -23,14 +24,15 @@ MERGE INTO METER_EVENTS t
 USING (
     SELECT v.value[0]::VARCHAR AS EVENT_ID, v.value[1]::VARCHAR AS METER_ID,
            v.value[2]::VARCHAR AS TRANSFORMER_ID, v.value[3]::VARCHAR AS CIRCUIT_ID,
-           v.value[4]::VARCHAR AS EVENT_TYPE, v.value[5]::TIMESTAMP_NTZ AS EVENT_TIME
+           v.value[4]::VARCHAR AS EVENT_TYPE, v.value[5]::TIMESTAMP_NTZ AS EVENT_TIME,
+           v.value[6]::VARCHAR AS BATCH_ID
     FROM (SELECT PARSE_JSON(%(rows)s) AS j) p, LATERAL FLATTEN(INPUT => p.j) v
 ) s
 ON t.EVENT_ID = s.EVENT_ID
 WHEN NOT MATCHED THEN INSERT
     (EVENT_ID, METER_ID, TRANSFORMER_ID, CIRCUIT_ID, EVENT_TYPE, EVENT_TIME, INGESTION_TIME, BATCH_ID)
 VALUES
-    (s.EVENT_ID, s.METER_ID, s.TRANSFORMER_ID, s.CIRCUIT_ID, s.EVENT_TYPE, s.EVENT_TIME, %(ingested)s, %(batch)s);
+    (s.EVENT_ID, s.METER_ID, s.TRANSFORMER_ID, s.CIRCUIT_ID, s.EVENT_TYPE, s.EVENT_TIME, %(ingested)s, s.BATCH_ID);
 
 -- name: outage_events_merge
 MERGE INTO OUTAGE_EVENTS t
@@ -153,14 +155,18 @@ VALUES
      s.CONDITIONS);
 
 -- name: batch_record
+-- one row per batch delivered by the statement(s) before it, as one bound JSON array
 INSERT INTO INGEST_BATCHES
     (BATCH_ID, FEED, TABLE_NAME, SEQ, ROW_COUNT, CHECKSUM, CREATED_AT, LOADED_AT, WRITER, REPLAYED)
-VALUES
-    (%(batch)s, %(feed)s, %(table)s, %(seq)s, %(rows)s, %(checksum)s, %(created)s, %(ingested)s, %(writer)s,
-     %(replayed)s);
+SELECT v.value[0]::VARCHAR, %(feed)s, v.value[1]::VARCHAR, v.value[2]::INTEGER, v.value[3]::INTEGER,
+       v.value[4]::VARCHAR, v.value[5]::TIMESTAMP_NTZ, %(ingested)s::TIMESTAMP_NTZ, v.value[6]::VARCHAR,
+       v.value[7]::BOOLEAN
+FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(rows)s))) v;
 
--- name: batch_seen
-SELECT COUNT(*) FROM INGEST_BATCHES WHERE BATCH_ID = %(batch)s;
+-- name: batches_seen
+SELECT l.BATCH_ID
+FROM INGEST_BATCHES l, (SELECT PARSE_JSON(%(ids)s) AS j) p, LATERAL FLATTEN(INPUT => p.j) v
+WHERE l.BATCH_ID = v.value::VARCHAR;
 
 -- name: heartbeat_merge
 MERGE INTO FEED_HEARTBEATS t
