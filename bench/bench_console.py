@@ -85,7 +85,7 @@ class Client(threading.Thread):
         self.refresh_session = requests.Session()
         self.refresh_session.headers["Accept-Encoding"] = "gzip"
         self.refreshing = threading.Lock()
-        self.snapshot, self.events, self.change, self.n = None, [], 0, 0
+        self.snapshot, self.events, self.change, self.map_change, self.n = None, [], 0, 0, 0
         self.errors = 0
         self.requests = 0
 
@@ -102,21 +102,23 @@ class Client(threading.Thread):
             return {}
         return resp.json().get("response", {})
 
-    def _tables(self, session=None) -> str:
+    def _tables(self, session=None, *, tables: bool = True, layers: bool = True) -> str:
         session = session or self.session
-        cb = self.cbs["tables"]
-        resp = self._post(cb, [{"id": "page-refresh", "property": "n_intervals", "value": self.n},
-                               {"id": "live-change", "property": "data", "value": self.change}], [], session)
-        for path in LAYER_PATHS:
+        resp = {}
+        if tables:
+            resp = self._post(self.cbs["tables"], [{"id": "page-refresh", "property": "n_intervals", "value": self.n},
+                                                   {"id": "live-change", "property": "data", "value": self.change}],
+                              [], session)
+        for path in LAYER_PATHS if layers else ():
             self.requests += 1
             if session.get(self.url + path, timeout=30).status_code != 200:
                 self.errors += 1
         return json.dumps(resp.get("outage-grid", {}))
 
-    def _refresh(self) -> None:
+    def _refresh(self, tables: bool, layers: bool) -> None:
         with self.refreshing:
             try:
-                self._tables(self.refresh_session)
+                self._tables(self.refresh_session, tables=tables, layers=layers)
             except requests.RequestException:
                 self.errors += 1
 
@@ -125,7 +127,8 @@ class Client(threading.Thread):
         resp = self._post(cb, [{"id": "live-tick", "property": "n_intervals", "value": self.n}],
                           [{"id": "live-snapshot", "property": "data", "value": self.snapshot},
                            {"id": "live-timeline-events", "property": "data", "value": self.events},
-                           {"id": "live-change", "property": "data", "value": self.change}])
+                           {"id": "live-change", "property": "data", "value": self.change},
+                           {"id": "live-map-change", "property": "data", "value": self.map_change}])
         if "live-snapshot" in resp:
             self.snapshot = resp["live-snapshot"]["data"]
         if "live-timeline-events" in resp:
@@ -133,7 +136,12 @@ class Client(threading.Thread):
         shown = json.dumps(resp.get("live-toasts", {}))
         if "live-change" in resp:
             self.change = resp["live-change"]["data"]
-            threading.Thread(target=self._refresh, daemon=True).start()  # what the browser refreshes on a change
+        if "live-map-change" in resp:
+            self.map_change = resp["live-map-change"]["data"]
+        if "live-change" in resp or "live-map-change" in resp:
+            # what the browser refreshes on a change: the tables (outages, crew statuses), the map's layers (anything)
+            threading.Thread(target=self._refresh, args=("live-change" in resp, "live-map-change" in resp),
+                             daemon=True).start()
         return shown
 
     def run(self) -> None:
