@@ -11,7 +11,8 @@
 Clients speak Dash's callback protocol over HTTP (the envelopes come from /_dash-dependencies),
 one thread and session each, against gunicorn with the production config and the shared file
 cache, on a PRIVATE loaded stack (tests/fix_services.py) with the incremental sync running and
-a feed heartbeat written every second. Every ~6 s an outage is written into the Postgres cache
+a feed heartbeat written every second. Each mode also runs on a quiet grid (no changes, half
+as long) for its CPU alone. With changes, every ~6 s an outage is written into the Postgres cache
 (and removed 3 s later); latency is from its commit to the first response a client gets that
 shows it (the tick's toast in ``tick``, the outage table's rows in ``poll``), over every client
 and change. Server CPU: user+system seconds of the gunicorn master and workers (/proc) per
@@ -80,15 +81,20 @@ class Client(threading.Thread):
         self.url, self.mode, self.cbs, self.stop, self.seen, self.lock = url, mode, cbs, stop, seen, lock
         self.session = requests.Session()
         self.session.headers["Accept-Encoding"] = "gzip"
-        self.snapshot, self.events, self.change, self.n = None, [], 0, 0
+        # the refresh a change triggers runs beside the tick, as a browser runs those callbacks
+        self.refresh_session = requests.Session()
+        self.refresh_session.headers["Accept-Encoding"] = "gzip"
+        self.refreshing = threading.Lock()
+        self.snapshot, self.events, self.change, self.map_change, self.n = None, [], 0, 0, 0
         self.errors = 0
         self.requests = 0
 
-    def _post(self, cb: dict, inputs: list, state: list) -> dict:
+    def _post(self, cb: dict, inputs: list, state: list, session=None) -> dict:
+        session = session or self.session
         body = {"output": cb["output"], "outputs": _outputs(cb), "inputs": inputs, "state": state,
                 "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
         self.requests += 1
-        resp = self.session.post(self.url + "/_dash-update-component", json=body, timeout=30)
+        resp = session.post(self.url + "/_dash-update-component", json=body, timeout=30)
         if resp.status_code == 204:
             return {}
         if resp.status_code != 200:
@@ -96,22 +102,33 @@ class Client(threading.Thread):
             return {}
         return resp.json().get("response", {})
 
-    def _tables(self) -> str:
-        cb = self.cbs["tables"]
-        resp = self._post(cb, [{"id": "page-refresh", "property": "n_intervals", "value": self.n},
-                               {"id": "live-change", "property": "data", "value": self.change}], [])
-        for path in LAYER_PATHS:
+    def _tables(self, session=None, *, tables: bool = True, layers: bool = True) -> str:
+        session = session or self.session
+        resp = {}
+        if tables:
+            resp = self._post(self.cbs["tables"], [{"id": "page-refresh", "property": "n_intervals", "value": self.n},
+                                                   {"id": "live-change", "property": "data", "value": self.change}],
+                              [], session)
+        for path in LAYER_PATHS if layers else ():
             self.requests += 1
-            if self.session.get(self.url + path, timeout=30).status_code != 200:
+            if session.get(self.url + path, timeout=30).status_code != 200:
                 self.errors += 1
         return json.dumps(resp.get("outage-grid", {}))
+
+    def _refresh(self, tables: bool, layers: bool) -> None:
+        with self.refreshing:
+            try:
+                self._tables(self.refresh_session, tables=tables, layers=layers)
+            except requests.RequestException:
+                self.errors += 1
 
     def _tick(self) -> str:
         cb = self.cbs["tick"]
         resp = self._post(cb, [{"id": "live-tick", "property": "n_intervals", "value": self.n}],
                           [{"id": "live-snapshot", "property": "data", "value": self.snapshot},
                            {"id": "live-timeline-events", "property": "data", "value": self.events},
-                           {"id": "live-change", "property": "data", "value": self.change}])
+                           {"id": "live-change", "property": "data", "value": self.change},
+                           {"id": "live-map-change", "property": "data", "value": self.map_change}])
         if "live-snapshot" in resp:
             self.snapshot = resp["live-snapshot"]["data"]
         if "live-timeline-events" in resp:
@@ -119,7 +136,12 @@ class Client(threading.Thread):
         shown = json.dumps(resp.get("live-toasts", {}))
         if "live-change" in resp:
             self.change = resp["live-change"]["data"]
-            self._tables()  # what the browser refreshes on a change
+        if "live-map-change" in resp:
+            self.map_change = resp["live-map-change"]["data"]
+        if "live-change" in resp or "live-map-change" in resp:
+            # what the browser refreshes on a change: the tables (outages, crew statuses), the map's layers (anything)
+            threading.Thread(target=self._refresh, args=("live-change" in resp, "live-map-change" in resp),
+                             daemon=True).start()
         return shown
 
     def run(self) -> None:
@@ -167,7 +189,7 @@ def _outage_changes(admin_dsn: str, stop: threading.Event, changes: dict, lock: 
             stop.wait(3.0)
 
 
-def run_mode(server, mode: str, clients: int, seconds: float, admin_dsn: str, cbs: dict) -> dict:
+def run_mode(server, mode: str, clients: int, seconds: float, admin_dsn: str, cbs: dict, *, changes: bool = True) -> dict:
     stop = threading.Event()
     seen: dict[str, dict] = {}
     lock = threading.Lock()
@@ -178,11 +200,13 @@ def run_mode(server, mode: str, clients: int, seconds: float, admin_dsn: str, cb
     time.sleep(POLL_S * 2)  # warm: every client past its first request
     cpu0, t0 = _cpu_s(pids), time.monotonic()
     writer = threading.Thread(target=_outage_changes, args=(admin_dsn, stop, seen, lock), daemon=True)
-    writer.start()
+    if changes:
+        writer.start()
     time.sleep(seconds)
     cpu1, t1 = _cpu_s(pids), time.monotonic()
     stop.set()
-    writer.join(15)
+    if changes:
+        writer.join(15)
     for c in pool:
         c.join(35)
     latencies, missed, counted = [], 0, 0
@@ -195,7 +219,7 @@ def run_mode(server, mode: str, clients: int, seconds: float, admin_dsn: str, cb
         missed += clients - len(got)
     requests_n = sum(c.requests for c in pool)
     return {
-        "mode": mode,
+        "mode": mode if changes else f"{mode}_quiet",
         "server_cpu_cores": round((cpu1 - cpu0) / (t1 - t0), 3),
         "requests_per_s": round(requests_n / (t1 - t0 + POLL_S * 2), 1),
         "errors": sum(c.errors for c in pool),
@@ -205,6 +229,11 @@ def run_mode(server, mode: str, clients: int, seconds: float, admin_dsn: str, cb
         "latency_max_s": round(max(latencies), 2) if latencies else None,
         "missed": missed,  # client x change pairs never shown before the change was undone
     }
+
+
+def _ratio(summary: dict, a: str, b: str) -> float | None:
+    x, y = summary[a]["server_cpu_cores"], summary[b]["server_cpu_cores"]
+    return round(x / y, 3) if x and y else None
 
 
 def main() -> None:
@@ -254,6 +283,11 @@ def main() -> None:
                 result = run_mode(server, mode, args.clients, args.seconds, writer_settings.postgres_admin_dsn(), cbs)
                 print(json.dumps(result), flush=True)
                 runs.append(result)
+                # the same with a quiet grid: no outage changes, the common case between events
+                result = run_mode(server, mode, args.clients, args.seconds / 2, writer_settings.postgres_admin_dsn(), cbs,
+                                  changes=False)
+                print(json.dumps(result), flush=True)
+                runs.append(result)
     finally:
         stop.set()
         server.stop()
@@ -271,7 +305,7 @@ def main() -> None:
     summary = {
         mode: {key: med(mode, key) for key in ("server_cpu_cores", "requests_per_s", "latency_p50_s", "latency_p95_s",
                                                "latency_max_s", "errors", "missed")}
-        for mode in ("tick", "poll")
+        for mode in ("tick", "poll", "tick_quiet", "poll_quiet")
     }
     load = os.getloadavg()
     OUT.write_text(json.dumps({
@@ -281,8 +315,8 @@ def main() -> None:
         "clients": args.clients, "poll_s": POLL_S, "seconds_per_run": args.seconds, "runs_per_mode": args.runs,
         "goal_latency_s": GOAL_LATENCY_S,
         "summary": summary,
-        "cpu_ratio_tick_over_poll": round(summary["tick"]["server_cpu_cores"] / summary["poll"]["server_cpu_cores"], 3)
-        if summary["tick"]["server_cpu_cores"] and summary["poll"]["server_cpu_cores"] else None,
+        "cpu_ratio_tick_over_poll": _ratio(summary, "tick", "poll"),
+        "cpu_ratio_tick_over_poll_quiet": _ratio(summary, "tick_quiet", "poll_quiet"),
         "runs": runs,
     }, indent=2) + "\n")
     print(OUT.read_text())

@@ -334,6 +334,21 @@ def live(d: dict) -> list[Row]:
     ]
 
 
+def console(d: dict) -> list[Row]:
+    s, goal, n = d.get("summary") or {}, d.get("goal_latency_s"), d.get("clients")
+    rows = []
+    for mode, label in (("tick", "change-driven tick (built)"), ("poll", "tables + layers polled every 2 s")):
+        m = s.get(mode) or {}
+        rows += [
+            Row(f"{n} consoles, {label}: change to screen p95", m.get("latency_p95_s"), "s", f"≤ {goal:g} s" if goal else "—",
+                "1-minute target lag + periodic sync", at_most(m.get("latency_p95_s"), goal)),
+            Row(f"{n} consoles, {label}: server CPU, an outage change every 3 s", m.get("server_cpu_cores"), "cores"),
+            Row(f"{n} consoles, {label}: server CPU, quiet grid", (s.get(mode + "_quiet") or {}).get("server_cpu_cores"), "cores"),
+            Row(f"{n} consoles, {label}: errors", m.get("errors"), "", "0", "—", None if m.get("errors") is None else m.get("errors") == 0),
+        ]
+    return rows
+
+
 SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] = [
     ("Generation and load", "Synthetic Houston grid at seed scale into the warehouse, the AMI pipeline and the cache sync.",
      [("generate", generation)]),
@@ -370,6 +385,10 @@ SECTIONS: list[tuple[str, str, list[tuple[str, Callable[[dict], list[Row]]]]]] =
      "(`python -m data.etl.live`); the machine's load average is in `live.json`.", [("live", live)]),
     ("Failover", "kill -9 of a private Postgres postmaster under a request loop, then restart, with the "
      "production breaker cool-down and pool wait (values in `failover.json`).", [("failover", failover)]),
+    ("Live console", "50 consoles over Dash's callback protocol against gunicorn (production config, shared file "
+     "cache), private stack with the incremental sync running: the change-driven live tick against polling the tables "
+     "and map layers every 2 s; latency from an outage's commit in the cache to the first response showing it, over "
+     "every client; clients and server share the 2 cores.", [("console", console)]),
 ]
 
 

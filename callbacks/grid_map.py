@@ -19,7 +19,7 @@ from layouts.map_deck import MapView, create_deck, level_of_detail
     Input(ids.MAP_LAYER_TOGGLES, "value"),
     Input(ids.MAP_TRACE, "data"),
     Input(ids.REFRESH, "n_intervals"),
-    Input(ids.LIVE_CHANGE, "data"),
+    Input(ids.LIVE_MAP_CHANGE, "data"),
     State(ids.MAP_DECK, "data"),
 )
 def update_deck(view, target, visible, trace, n_intervals, change, shown_deck):
@@ -31,7 +31,7 @@ def update_deck(view, target, visible, trace, n_intervals, change, shown_deck):
         view=map_view,
         target=target,
         visible=visible or [],
-        # a grid change (LIVE_CHANGE) re-fetches the live layers as the slow interval does
+        # a grid change (LIVE_MAP_CHANGE: an outage, a crew moved) re-fetches the live layers
         refresh_token=f"{n_intervals or 0}-{change}" if change else (n_intervals or 0),
         basemap_style=settings().basemap_style,
         trace=trace,

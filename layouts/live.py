@@ -47,6 +47,7 @@ def create_live_stores(settings) -> list:
         dcc.Interval(id=ids.LIVE_TICK, interval=int(settings.live_poll_s * 1000)),
         dcc.Store(id=ids.LIVE_SNAPSHOT, data=None),
         dcc.Store(id=ids.LIVE_CHANGE, data=0),
+        dcc.Store(id=ids.LIVE_MAP_CHANGE, data=0),
         dcc.Store(id=ids.LIVE_TIMELINE_EVENTS, data=[]),
     ]
 

@@ -43,7 +43,7 @@ def create_operations_view(settings) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(create_map_panel(deck, basemap_style=settings.basemap_style, visible=DEFAULT_LAYERS), lg=8),
-                    dbc.Col([create_details_panel(), create_timeline_panel()], lg=4),
+                    dbc.Col([create_details_panel(), create_timeline_panel()], lg=4, className="flux-side"),
                 ],
                 className="g-2",
             ),

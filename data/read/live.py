@@ -174,8 +174,19 @@ def grid_events(before: dict | None, after: dict, at: str) -> list[dict[str, Any
 
 
 def changed(before: dict | None, after: dict) -> bool:
-    """Did anything the tables or the map show move (an outage, a crew's status or position)?"""
+    """Did anything the map shows move (an outage, a crew's status or position)?"""
     return before is None or before != after
+
+
+def _without_positions(snap: dict) -> dict:
+    return {"outages": snap.get("outages"),
+            "crews": {cid: {k: v for k, v in c.items() if k != "at"} for cid, c in (snap.get("crews") or {}).items()}}
+
+
+def panels_changed(before: dict | None, after: dict) -> bool:
+    """Did anything the tables, KPIs or details show change? A crew driving to its job moves the
+    map only: with the feed on, some crew moves at nearly every tick."""
+    return before is None or _without_positions(before) != _without_positions(after)
 
 
 def event_text(event: dict[str, Any]) -> str:

@@ -264,7 +264,8 @@ def _post_details_selection(client, app, selection) -> dict:
         "outputs": [{"id": ids.DETAILS_BODY, "property": "children"}, {"id": ids.DETAILS_TITLE, "property": "children"},
                     {"id": ids.MAP_TRACE, "property": "data"}],
         "inputs": [{"id": ids.DETAILS_SELECTION, "property": "data", "value": selection},
-                   {"id": ids.REFRESH, "property": "n_intervals", "value": 3}],
+                   {"id": ids.REFRESH, "property": "n_intervals", "value": 3},
+                   {"id": ids.LIVE_CHANGE, "property": "data", "value": 0}],
         "state": [{"id": ids.MAP_TRACE, "property": "data", "value": None}],
         "changedPropIds": [f"{ids.DETAILS_SELECTION}.data"],
     }

@@ -128,6 +128,8 @@ def test_live010_started_restored_dispatched_arrived():
                      [_crew("CREW-1", "dispatched", lon=-95.2), _crew("CREW-2", "on_site")])
     assert grid_events(after, again, "07:00:04") == []
     assert live.changed(after, again) and not live.changed(again, again)
+    # ... the map, not the tables: those change with an outage or a crew's status
+    assert not live.panels_changed(after, again) and live.panels_changed(before, after)
 
 
 def test_live011_timeline_keeps_the_newest_first():
@@ -205,5 +207,11 @@ def test_live015_tick_shapes_indicator_toasts_timeline_and_change():
     second = live_tick_outputs(repo, T, NOW, prev=first["snapshot"], shown=first["timeline"], change=0, keep=10)
     assert [t.header for t in second["toasts"]] == ["New outage OUT-9"]
     assert [e["id"] for e in second["timeline"]] == ["OUT-9"] and second["change"] == 1
-    third = live_tick_outputs(repo, T, NOW, prev=second["snapshot"], shown=second["timeline"], change=1, keep=10)
-    assert third["change"] is None and third["toasts"] == []  # nothing moved: the panels are left alone
+    assert second["map_change"] == 1
+    third = live_tick_outputs(repo, T, NOW, prev=second["snapshot"], shown=second["timeline"], change=1, keep=10,
+                              map_change=1)
+    assert third["change"] is None and third["map_change"] is None and third["toasts"] == []  # nothing moved
+    repo.crews_rows = [_crew("CREW-1", "available", lon=-95.1)]  # a crew drove on: the map alone
+    fourth = live_tick_outputs(repo, T, NOW, prev=third["snapshot"], shown=third["timeline"], change=1, keep=10,
+                               map_change=1)
+    assert fourth["change"] is None and fourth["map_change"] == 2
