@@ -8,6 +8,8 @@ USE SCHEMA FLUX.PRODUCTION;
 -- Tables: topology, assets, AMI, outages, work orders, weather, ERCOT.
 EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/V001__production.sql;
 EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/V002__generator_runs.sql;
+-- The interruption history IEEE 1366, storm playback and the chat's storm curve read.
+EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/V004__outage_history.sql;
 -- The AMI pipeline as Dynamic Tables (TARGET_LAG = '1 minute'): bronze -> silver -> gold.
 EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/dynamic_tables.sql;
 -- The semantic view over these tables, the customer Cortex Search service and the saved Cortex
