@@ -247,11 +247,13 @@ SCHEMAS.update({
                           "last_day": D, "interruptions": I, "customers_interrupted": I, "customer_minutes": N}),
     "PlaybackTimeline": obj({"storm": ref("PlaybackStorm"), "start": TS, "step_minutes": I, "frames": I,
                              "times": arr(TS), "customers_out": arr(I), "outages_out": arr(I),
-                             "restored_per_hour": arr(I)}),
+                             "restored_per_hour": arr(I), "crew_roster": I, "dispatch_delay_minutes": I,
+                             "crews_at_work": arr(I), "crews_needed": arr(I)}),
     "PlaybackOutage": obj({"interruption_id": S, "latitude": N, "longitude": N, "customers": I, "circuit_id": S,
                            "device": S, "cause": S, "storm_id": null(S), "started_at": TS, "restored_at": TS}),
     "PlaybackFrame": obj({"storm_id": S, "frame": I, "frames": I, "at": TS, "customers_out": I, "outages_out": I,
-                          "restored_per_hour": I, "outages": arr(ref("PlaybackOutage"))}),
+                          "restored_per_hour": I, "crew_roster": I, "crews_at_work": I, "crews_needed": I,
+                          "outages": arr(ref("PlaybackOutage"))}),
 })
 SCHEMAS["Kpis"]["properties"].update({
     "reliability_period_end": D, "major_event_days": I,
@@ -449,8 +451,11 @@ def reliability_paths(tag: str) -> dict[str, Any]:
         "/api/playback/storms": get("Storms in the interruption history, newest first", arr(ref("PlaybackStorm")), tag=tag),
         "/api/playback/storms/{storm_id}/timeline": {
             "get": {
-                **get("A storm's playback timeline: customers out, outages under way and customers restored per "
-                      "hour at every frame", ref("PlaybackTimeline"), tag=tag, extra={"404": err("no such storm")})["get"],
+                **get("A storm's playback timeline: customers out, outages under way, customers restored per "
+                      "hour and crews at work at every frame (crews derived from the history: each sustained "
+                      "interruption still out after the dispatch delay holds one crew until its restoration, "
+                      "capped by the line and vegetation crew roster)", ref("PlaybackTimeline"), tag=tag,
+                      extra={"404": err("no such storm")})["get"],
                 "parameters": [path_param("storm_id", ID)],
             }
         },

@@ -57,7 +57,10 @@ def storm_label(s: dict) -> str:
 
 def frame_label(frame: dict) -> str:
     return (f"{frame['at'][:16].replace('T', ' ')} UTC · {frame['customers_out']:,} customers out · "
-            f"{frame['outages_out']:,} outages · {frame['restored_per_hour']:,} restored in the last hour")
+            f"{frame['outages_out']:,} outages · {frame['restored_per_hour']:,} restored in the last hour · "
+            f"{frame['crews_at_work']:,} of {frame['crew_roster']:,} crews at work"
+            + (f" ({frame['crews_needed'] - frame['crews_at_work']:,} outages waiting)"
+               if frame["crews_needed"] > frame["crews_at_work"] else ""))
 
 
 def map_figure(frame: dict, substations: list[dict]) -> go.Figure:
@@ -84,7 +87,7 @@ def map_figure(frame: dict, substations: list[dict]) -> go.Figure:
 
 
 def curve_figure(timeline: dict, frame: int) -> go.Figure:
-    """Customers out over the storm, the restoration rate, and a cursor at the frame."""
+    """Customers out over the storm, the restoration rate, the crews at work, and a cursor at the frame."""
     times = timeline["times"]
     at = times[min(max(frame, 0), len(times) - 1)]
     fig = go.Figure()
@@ -92,9 +95,14 @@ def curve_figure(timeline: dict, frame: int) -> go.Figure:
                     line={"color": "#f59e0b"})
     fig.add_scatter(x=times, y=timeline["restored_per_hour"], mode="lines", name="restored per hour",
                     line={"color": "#22c55e", "width": 1})
+    # crews are tens where customers are thousands: their own axis on the right
+    fig.add_scatter(x=times, y=timeline["crews_at_work"], mode="lines", name="crews at work", yaxis="y2",
+                    line={"color": "#38bdf8", "width": 1, "shape": "hv"})
     layout = dark_layout(title=f"{timeline['storm']['storm_id']}: customers out over time", height=380)
     layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at, "y0": 0, "y1": 1,
                          "line": {"color": "#e5e7eb", "width": 2, "dash": "dot"}, "name": "cursor"}]
+    layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                        "title": {"text": f"crews (roster {timeline['crew_roster']})"}}
     layout["uirevision"] = timeline["storm"]["storm_id"]
     fig.update_layout(layout)
     return fig

@@ -214,7 +214,9 @@ def playback_events(store, storm: dict) -> StoreResult[dict]:
                "customers": e["customers"], "transformers": e["transformers"], "circuit_id": e["circuit_id"],
                "device": e["device"], "cause": e["cause"], "storm_id": e["storm_id"],
                "latitude": e["latitude"], "longitude": e["longitude"]} for e in rows.data]
-    data = {"storm": storm, "start": _epoch(start), "end": _epoch(end), "events": events}
+    roster = store.playback_crew_roster().data
+    data = {"storm": storm, "start": _epoch(start), "end": _epoch(end), "events": events,
+            "crew_roster": int(roster[0]["crews"] or 0) if roster else 0}
     data["timeline"] = _timeline(data)  # once per storm: every frame reads it from the cache
     return StoreResult(data, rows.freshness)
 
@@ -224,12 +226,15 @@ def _timeline(data: dict) -> dict:
 
     tl = playback.timeline(data["start"], data["end"])
     curve = playback.Curve(data["events"])
+    crews = playback.Crews(data["events"], data["crew_roster"])
     times = [tl.at(i) for i in range(tl.frames)]
     return {
         "start": tl.start, "step_s": tl.step_s, "frames": tl.frames, "times": times,
         "customers_out": [curve.customers_out(t) for t in times],
         "outages_out": [curve.outages_out(t) for t in times],
         "restored_per_hour": [curve.restored_per_hour(t) for t in times],
+        "crews_needed": [crews.needed(t) for t in times],
+        "crews_at_work": [crews.at_work(t) for t in times],
     }
 
 
@@ -240,7 +245,10 @@ def _iso(epoch_s: int) -> str:
 
 
 def playback_timeline(data: dict) -> dict:
-    """Every frame's time, customers out, outages under way and customers restored in the hour."""
+    """Every frame's time, customers out, outages under way, customers restored in the hour, and
+    the crews at work (derived: data/reliability/playback.py, Crews) out of the roster."""
+    from data.reliability import playback
+
     tl = data["timeline"]
     return {
         "storm": data["storm"],
@@ -248,6 +256,8 @@ def playback_timeline(data: dict) -> dict:
         "times": [_iso(t) for t in tl["times"]],
         "customers_out": tl["customers_out"], "outages_out": tl["outages_out"],
         "restored_per_hour": tl["restored_per_hour"],
+        "crew_roster": data["crew_roster"], "dispatch_delay_minutes": playback.DISPATCH_DELAY_MINUTES,
+        "crews_at_work": tl["crews_at_work"], "crews_needed": tl["crews_needed"],
     }
 
 
@@ -263,6 +273,8 @@ def playback_frame(data: dict, frame: int) -> dict:
         "storm_id": data["storm"]["storm_id"], "frame": frame, "frames": tl["frames"], "at": _iso(t),
         "customers_out": tl["customers_out"][frame], "outages_out": len(active),
         "restored_per_hour": tl["restored_per_hour"][frame],
+        "crew_roster": data["crew_roster"], "crews_at_work": tl["crews_at_work"][frame],
+        "crews_needed": tl["crews_needed"][frame],
         "outages": [{"interruption_id": e["interruption_id"], "latitude": e["latitude"], "longitude": e["longitude"],
                      "customers": e["customers"], "circuit_id": e["circuit_id"], "device": e["device"],
                      "cause": e["cause"], "storm_id": e["storm_id"], "started_at": _iso(e["start"]),

@@ -74,7 +74,7 @@ TTL = {
     "reliability_circuit": 900,
     "reliability_summary": 900,
     "playback_storms": 900,
-    "playback_events": 900,
+    "playback_storm": 900,  # renamed from playback_events when crews joined it: no stale entries
 }
 FALLBACK_TTL_S = 2
 # Reads of the tables the incremental sync keeps moving (data/etl/sync_live.py): their TTL is
@@ -621,7 +621,7 @@ class Repository:
         storm = next((s for s in storms.data if s["storm_id"] == storm_id), None)
         if storm is None:
             return ReadResult(None, storms.provenance)
-        return self._analytics("playback_events", {"storm_id": storm_id},
+        return self._analytics("playback_storm", {"storm_id": storm_id},
                                lambda w: reliability.playback_events(w, storm))
 
     # -- health ----------------------------------------------------------------------------------

@@ -256,3 +256,6 @@ class WarehouseStore(Store):
 
     def playback_interruptions(self, *, from_time, to_time) -> StoreResult[list[Row]]:
         return self._read("playback_interruptions", from_time=from_time, to_time=to_time)
+
+    def playback_crew_roster(self) -> StoreResult[list[Row]]:
+        return self._read("playback_crew_roster")

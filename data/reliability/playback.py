@@ -1,6 +1,11 @@
 """Storm playback as pure functions: the frames of a window, customers out at each frame, the
-restoration rate, and the interruptions under way at a moment. Events are dicts with epoch-second
-``start`` and ``end`` and a ``customers`` count (one sustained interruption each)."""
+restoration rate, the crews at work, and the interruptions under way at a moment. Events are dicts
+with epoch-second ``start`` and ``end`` and a ``customers`` count (one sustained interruption each).
+
+Crews at work are derived, not recorded (the history has no crew assignments): each sustained
+interruption still out ``DISPATCH_DELAY_MINUTES`` after it began holds one crew from then until
+its restoration; one restored sooner was switched or reclosed back without a crew. The count at
+a moment is capped by the crew roster; the excess is interruptions waiting for a crew."""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from itertools import accumulate
 STEP_MINUTES = 15
 MAX_FRAMES = 480
 HOUR_S = 3600
+# Call taken, crew assigned and driven to the site: about half an hour (an assumption, not a
+# measured figure; the history's restoration times already include it).
+DISPATCH_DELAY_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,24 @@ class Curve:
 
     def outages_out(self, t: int) -> int:
         return bisect.bisect_right(self._starts, t) - bisect.bisect_right(self._ends, t)
+
+
+class Crews:
+    """Crews needed and at work over time, by bisection over the sorted crew arrivals and ends."""
+
+    def __init__(self, events: list[dict], roster: int, *, dispatch_delay_minutes: int = DISPATCH_DELAY_MINUTES):
+        delay = dispatch_delay_minutes * 60
+        jobs = [(e["start"] + delay, e["end"]) for e in events if e["end"] > e["start"] + delay]
+        self.roster = max(int(roster), 0)
+        self._arrivals = sorted(a for a, _ in jobs)
+        self._ends = sorted(b for _, b in jobs)
+
+    def needed(self, t: int) -> int:
+        """Interruptions under repair at ``t``: a crew due on site at or before ``t``, not yet restored."""
+        return bisect.bisect_right(self._arrivals, t) - bisect.bisect_right(self._ends, t)
+
+    def at_work(self, t: int) -> int:
+        return min(self.needed(t), self.roster)
 
 
 def active_at(events: list[dict], t: int) -> list[dict]:

@@ -10,7 +10,7 @@ EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/V001__production.sql;
 EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/V002__generator_runs.sql;
 -- The live feed's meter events, ingestion ledger and heartbeat.
 EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/V003__live_feed.sql;
--- Six years of interruptions per service transformer, for IEEE 1366 reporting and storm playback.
+-- The interruption history IEEE 1366, storm playback and the chat's storm curve read.
 EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/V004__outage_history.sql;
 -- The AMI pipeline as Dynamic Tables (TARGET_LAG = '1 minute'): bronze -> silver -> gold.
 EXECUTE IMMEDIATE FROM @FLUX.APP.FLUX_DEPLOY/warehouse/dynamic_tables.sql;

@@ -121,7 +121,15 @@ def test_relb003_storm_playback_moves_the_map_and_the_curve_cursor_together(dash
     dash_duo.driver.get(f"{dash_duo.server_url}/?view=reliability&storm={sid}&frame=10")
     until(lambda: consistent_with(10), timeout=60)
     label = dash_duo.find_element(f"#{ids.PLAYBACK_LABEL}").text
-    assert f"{frame_api(10)['customers_out']:,} customers out" in label
+    at10 = frame_api(10)
+    assert f"{at10['customers_out']:,} customers out" in label
+    assert f"{at10['crews_at_work']:,} of {at10['crew_roster']:,} crews at work" in label
+    # the curve carries the crews at work on its right axis
+    crews = dash_duo.driver.execute_script(
+        "var g = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');"
+        " var t = g.data.filter(function (d) { return d.name === 'crews at work'; })[0];"
+        " return t ? [t.yaxis, Array.from(t.y)] : null;", ids.PLAYBACK_CURVE)
+    assert crews == ["y2", timeline["crews_at_work"]]
 
     # play at 4 frames a tick: the frame advances, and map and cursor stay on the same moment
     dash_duo.wait_for_element(f"#{ids.RELIABILITY_SUMMARY}", timeout=60)  # the report above has loaded

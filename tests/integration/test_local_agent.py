@@ -407,6 +407,8 @@ def test_agent027_deploy_sql_is_in_sync_with_the_model():
     ("outstanding tickets by urgency", "open_work_orders_by_priority"),
     ("how long did restoration take for each storm type per county", "storm_restoration_by_type_county"),
     ("which businesses consume the most kwh", "top_commercial_energy"),
+    ("How did the last storm unfold?", "last_storm_customers_out"),
+    ("show me the customers out over time in the most recent hurricane", "last_storm_customers_out"),
 ])
 def test_agent028_matching_uses_synonyms_not_wording(question, intent):
     model = load()
@@ -553,3 +555,50 @@ def test_agent032b_misspelt_name_finds_the_customer_first(agent, pg_pool):
 
 def test_agent033_the_data_clock_anchors_relative_dates(agent):
     assert agent.now().date() == TEST_AS_OF.date()
+
+
+def test_agent034_how_did_the_last_storm_unfold(agent, wh_pool):
+    """The newest storm of the interruption history, its customers out at the top of every hour
+    (checked against the playback's own curve on the raw rows), peak and time to 90 % restored."""
+    from datetime import timedelta
+
+    from data.reliability.playback import Curve
+
+    a = ask(agent, "How did the last storm unfold?")
+    assert a.tool["verified_query_used"] == "last_storm_customers_out"
+    with wh_pool.connection() as conn:
+        cur = conn.cursor()
+        cur.execute("SELECT STORM_ID, MAX(STORM_TYPE) FROM OUTAGE_HISTORY WHERE STORM_ID IS NOT NULL AND NOT MOMENTARY "
+                    "GROUP BY STORM_ID ORDER BY MIN(START_TIME) DESC LIMIT 1")
+        storm_id, storm_type = cur.fetchone()
+        cur.execute("SELECT INTERRUPTION_ID, MIN(START_TIME), MAX(END_TIME), SUM(CUSTOMERS) FROM OUTAGE_HISTORY "
+                    "WHERE STORM_ID = %(s)s AND NOT MOMENTARY GROUP BY INTERRUPTION_ID", {"s": storm_id})
+        raw = cur.fetchall()
+    assert raw and a.rows and {r["storm_id"] for r in a.rows} == {storm_id}
+    epoch = datetime(1970, 1, 1)
+    sec = lambda t: int((t.replace(tzinfo=None) - epoch).total_seconds())  # noqa: E731
+    curve = Curve([{"start": sec(s), "end": sec(e), "customers": int(c)} for _, s, e, c in raw])
+    first, last_end, total_customers = min(s for _, s, _, _ in raw), max(e for _, _, e, _ in raw), sum(int(c) for *_, c in raw)
+    hours = [datetime.fromisoformat(str(r["hour"])) for r in a.rows]
+    # every hour from the one after the first interruption began to the first one after the last restoration
+    assert hours[0] == first.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    assert all(b - a_ == timedelta(hours=1) for a_, b in zip(hours, hours[1:]))
+    assert hours[-1] >= last_end > hours[-1] - timedelta(hours=1) and a.rows[-1]["customers_out"] == 0
+    assert [int(r["customers_out"]) for r in a.rows] == [curve.customers_out(sec(h)) for h in hours]
+    assert all(int(r["customers_interrupted"]) == total_customers for r in a.rows)
+    peak = max(a.rows, key=lambda r: r["customers_out"])
+    assert peak["customers_out"] > 0
+    ninety = next(r for r in a.rows if r["restored_pct"] >= 90)
+    assert total_customers - sum(int(c) for _, _, e, c in raw if e > datetime.fromisoformat(str(ninety["hour"]))) \
+        >= 0.9 * total_customers - 1
+    began = first.replace(tzinfo=None)
+    assert a.text.startswith(f"The last storm, {storm_id} ({storm_type.replace('_', ' ')}), began {began:%Y-%m-%d %H:%M} UTC")
+    assert f"interrupted {fmt(total_customers)} customers" in a.text
+    assert f"peaked at {fmt(peak['customers_out'])} at {str(peak['hour'])[:16]}" in a.text
+    hours_to_90 = (datetime.fromisoformat(str(ninety["hour"])) - began).total_seconds() / 3600
+    assert f"90% of them were restored within {hours_to_90:,.1f} hours" in a.text
+    # the curve is charted as a line over time
+    assert a.chart["mark"]["type"] == "line"
+    assert a.chart["encoding"]["x"] == {"field": "hour", "type": "temporal", "title": "hour"}
+    assert a.chart["encoding"]["y"]["field"] == "customers_out"
+    assert len(a.chart["data"]["values"]) == len(a.rows)

@@ -11,7 +11,7 @@ import io
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -224,6 +224,12 @@ def test_reli010_storm_playback_timeline_and_frames_agree(client, doc, loaded_st
     assert resp.status_code == 200
     tl = resp.get_json()
     validate(doc, "PlaybackTimeline", tl, many=False)
+    roster = _crew_roster(loaded_stores)
+    assert roster > 0 and tl["crew_roster"] == roster and tl["dispatch_delay_minutes"] == 30
+    assert len(tl["crews_at_work"]) == len(tl["crews_needed"]) == tl["frames"]
+    # the biggest storm needs more crews than there are at its peak, and every crew works then
+    assert max(tl["crews_needed"]) > roster and max(tl["crews_at_work"]) == roster
+    assert all(c <= o for c, o in zip(tl["crews_needed"], tl["outages_out"]))
     assert tl["frames"] == len(tl["times"]) == len(tl["customers_out"]) and tl["frames"] > 10
     assert tl["times"][0] <= storm["start_time"] and tl["times"][-1] >= storm["end_time"]
     assert max(tl["customers_out"]) > 0
@@ -236,6 +242,12 @@ def test_reli010_storm_playback_timeline_and_frames_agree(client, doc, loaded_st
         assert sum(o["customers"] for o in frame["outages"]) == frame["customers_out"]
         assert len(frame["outages"]) == frame["outages_out"] == tl["outages_out"][i]
         assert all(o["started_at"] <= frame["at"] < o["restored_at"] for o in frame["outages"])
+        # crews: each outage out for the dispatch delay holds one, up to the roster
+        at = datetime.fromisoformat(frame["at"])
+        due = timedelta(minutes=tl["dispatch_delay_minutes"])
+        assert frame["crews_needed"] == tl["crews_needed"][i] == sum(
+            datetime.fromisoformat(o["started_at"]) + due <= at for o in frame["outages"])
+        assert frame["crews_at_work"] == tl["crews_at_work"][i] == min(frame["crews_needed"], roster)
     # the storm's own interruptions are in it, started on its days
     frame = client.get(f"/api/playback/storms/{storm['storm_id']}/frame?frame={peak}").get_json()
     assert any(o["storm_id"] == storm["storm_id"] for o in frame["outages"])
@@ -247,6 +259,18 @@ def test_reli010_storm_playback_timeline_and_frames_agree(client, doc, loaded_st
                         ("/api/playback/storms?x=1", 400)):
         resp = client.get(url)
         assert resp.status_code == status and resp.get_json()["message"], url
+
+
+def _crew_roster(settings) -> int:
+    from data.connections import connect_warehouse
+
+    conn = connect_warehouse(settings)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT CREW_TYPE FROM CREWS")
+        return sum(t in ("line", "vegetation") for (t,) in cur.fetchall())
+    finally:
+        conn.close()
 
 
 @pytest.mark.slow

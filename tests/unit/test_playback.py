@@ -36,3 +36,15 @@ def test_play003_timeline_frames_cover_the_window():
     assert tl.at(0) == 0 and tl.at(12) == 3 * H and tl.at(99) == 3 * H and tl.at(-5) == 0
     long = p.timeline(0, 30 * 24 * H, max_frames=480)  # 30 days: a longer step
     assert long.frames <= 480 and long.step_s % 900 == 0 and long.at(long.frames - 1) >= 30 * 24 * H
+
+
+def test_play004_crews_at_work_from_the_dispatch_delay_to_the_restoration_capped_by_the_roster():
+    # a: crew from 0:30 to 2:00; b: from 1:30 to 3:00; c is restored after 10 minutes: no crew
+    c = p.Crews(EVENTS, roster=5, dispatch_delay_minutes=30)
+    assert [c.needed(t) for t in (0, 1799, 1800, H, H + 1800, 2 * H, 3 * H)] == [0, 0, 1, 1, 2, 1, 0]
+    assert c.at_work(H + 1800) == 2
+    one = p.Crews(EVENTS, roster=1, dispatch_delay_minutes=30)
+    assert one.needed(H + 1800) == 2 and one.at_work(H + 1800) == 1  # one waits for the only crew
+    assert p.Crews(EVENTS, roster=0).at_work(H + 1800) == 0
+    # no delay: every interruption holds a crew for its whole length
+    assert p.Crews(EVENTS, roster=9, dispatch_delay_minutes=0).at_work(H) == 3

@@ -8,6 +8,7 @@ answer from the actual rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Literal
 
 Row = dict[str, Any]
@@ -114,6 +115,27 @@ def a_storm(rows, ctx):
     return (f"Across {n(_total(rows, 'outages'))} storm outages, the slowest restorations were "
             f"{top['event_type']} outages in {top['county']} county: {f1(top['avg_restoration_minutes'])} minutes "
             f"on average over {n(top['outages'])} outages.")
+
+
+def a_storm_curve(rows, ctx):
+    if not rows:
+        return "There is no storm in the interruption history."
+    first, last = rows[0], rows[-1]
+    peak = max(rows, key=lambda r: float(r["customers_out"] or 0))
+    began = _ts(first["storm_start"])
+    text = (f"The last storm, {first['storm_id']} ({str(first['storm_type']).replace('_', ' ')}), began "
+            f"{began:%Y-%m-%d %H:%M} UTC and its last customer was back by {_ts(last['hour']):%Y-%m-%d %H:%M} UTC. "
+            f"It interrupted {n(first['customers_interrupted'])} customers; customers out peaked at "
+            f"{n(peak['customers_out'])} at {_ts(peak['hour']):%Y-%m-%d %H:%M}.")
+    ninety = next((r for r in rows if float(r["restored_pct"] or 0) >= 90), None)
+    if ninety is not None:
+        hours = (_ts(ninety["hour"]) - began).total_seconds() / 3600
+        text += f" 90% of them were restored within {f1(hours)} hours (by {_ts(ninety['hour']):%Y-%m-%d %H:%M})."
+    return text + f" The chart shows the customers out hour by hour{_more(rows, ctx)}."
+
+
+def _ts(v: Any) -> datetime:
+    return v.replace(tzinfo=None) if isinstance(v, datetime) else datetime.fromisoformat(str(v))
 
 
 def a_customer_history(rows, ctx):
@@ -258,8 +280,12 @@ INTENTS: tuple[Intent, ...] = (
            all_of=(("outage",), ("wind",)), binds={"w.wind_speed_mph >= 25": "w.wind_speed_mph >= %(threshold)s"},
            threshold_default=25.0, chart=Chart("bar", "outage_id", "wind_speed_mph"), answer=a_wind),
     Intent("storm_restoration_by_type_county", "Storm restoration times",
-           all_of=(("storm",), ("restoration", "outage")), boost=("county", "type", "restoration"),
+           all_of=(("storm",), ("restoration", "outage")), boost=("county", "type", "restoration"), penalty=("unfold",),
            chart=Chart("bar", "event_type", "avg_restoration_minutes", color="county"), answer=a_storm),
+    Intent("last_storm_customers_out", "Customers out over the last storm",
+           all_of=(("storm",), ("unfold",)), boost=("customer", "outage", "restoration"),
+           penalty=("county", "type", "wind"),
+           chart=Chart("line", "hour", "customers_out", x_type="temporal"), answer=a_storm_curve),
     Intent("customer_outage_history", "Outage history of a customer",
            all_of=(("outage",), ("customer", "history")), boost=("history",), penalty=("now", "cause", "wind"),
            binds={"'CUST-0000001'": "%(customer_id)s"}, needs=("customer",), answer=a_customer_history,

@@ -212,6 +212,30 @@ tables:
     metrics:
       - {name: peak_load_kw, expr: MAX(load_kw), synonyms: [peak load, max load], description: Peak hourly load.}
 
+  - name: outage_history
+    synonyms: [interruption history, reliability history, storm history]
+    description: >-
+      Six years of interruptions for IEEE 1366 reporting, one row per interruption per service
+      transformer it took out (INTERRUPTION_ID is shared by those rows); storms carry STORM_ID.
+    base_table: {database: FLUX, schema: PRODUCTION, table: OUTAGE_HISTORY}
+    dimensions:
+      - {name: interruption_id, expr: interruption_id, data_type: VARCHAR, description: Interruption; the same on every transformer it took out.}
+      - {name: transformer_id, expr: transformer_id, data_type: VARCHAR, description: Service transformer interrupted.}
+      - {name: circuit_id, expr: circuit_id, data_type: VARCHAR, description: Circuit.}
+      - {name: substation_id, expr: substation_id, data_type: VARCHAR, description: Substation.}
+      - {name: device, expr: device, data_type: VARCHAR, sample_values: [transformer, lateral, feeder], description: Device that operated.}
+      - {name: cause, expr: cause, data_type: VARCHAR, description: Interruption cause.}
+      - {name: momentary, expr: momentary, data_type: BOOLEAN, description: Under 5 minutes (MAIFI, not SAIFI).}
+      - {name: storm_id, expr: storm_id, data_type: VARCHAR, sample_values: [STORM-001], description: Storm the interruption belongs to.}
+      - {name: storm_type, expr: storm_type, data_type: VARCHAR, sample_values: [hurricane, thunderstorm], description: Kind of storm.}
+    time_dimensions:
+      - {name: start_time, expr: start_time, data_type: TIMESTAMP_NTZ, description: Interruption start (UTC).}
+      - {name: end_time, expr: end_time, data_type: TIMESTAMP_NTZ, description: Restoration (UTC).}
+      - {name: start_date, expr: start_date, data_type: DATE, description: Houston calendar day it began.}
+    facts:
+      - {name: customers, expr: customers, data_type: NUMBER, description: Customers of the transformer.}
+      - {name: duration_minutes, expr: duration_minutes, data_type: FLOAT, description: Minutes until restoration.}
+
 relationships:
   - name: customers_to_substations
     left_table: customers
@@ -477,6 +501,45 @@ verified_queries:
              OR w.assigned_crew IN (SELECT crew_name FROM __crews WHERE crew_id = 'CREW-001'))
       ORDER BY CASE w.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
                w.due_date, w.work_order_id
+
+  - name: last_storm_customers_out
+    question: How did the last storm unfold?
+    use_as_onboarding_question: false
+    verified_by: flux-ops
+    verified_at: 1767225600
+    # The customers out at the top of every hour of the newest storm in the interruption history
+    # (sustained interruptions only), with the share of its customers restored by then.
+    sql: |
+      WITH last_storm AS (
+          SELECT storm_id, MAX(storm_type) AS storm_type
+          FROM __outage_history
+          WHERE storm_id IS NOT NULL AND NOT momentary
+          GROUP BY storm_id
+          ORDER BY MIN(start_time) DESC, storm_id
+          LIMIT 1),
+      interruptions AS (
+          SELECT h.interruption_id, MIN(h.start_time) AS start_time, MAX(h.end_time) AS end_time,
+                 SUM(h.customers) AS customers
+          FROM __outage_history h JOIN last_storm s ON s.storm_id = h.storm_id
+          WHERE NOT h.momentary
+          GROUP BY h.interruption_id),
+      span AS (
+          SELECT MIN(start_time) AS first_start, DATE_TRUNC('HOUR', MIN(start_time)) AS first_hour,
+                 MAX(end_time) AS last_end,
+                 SUM(customers) AS customers_interrupted
+          FROM interruptions),
+      hours AS (
+          SELECT DATEADD(hour, g.n, span.first_hour) AS hour
+          FROM (SELECT ROW_NUMBER() OVER (ORDER BY SEQ4()) AS n FROM TABLE(GENERATOR(ROWCOUNT => 500))) g, span
+          WHERE DATEADD(hour, g.n - 1, span.first_hour) < span.last_end)
+      SELECT s.storm_id, s.storm_type, MAX(span.first_start) AS storm_start, h.hour,
+             SUM(IFF(i.start_time <= h.hour AND i.end_time > h.hour, i.customers, 0))::INTEGER AS customers_out,
+             ROUND(100.0 * SUM(IFF(i.end_time <= h.hour, i.customers, 0)) / MAX(span.customers_interrupted), 1)
+                 AS restored_pct,
+             MAX(span.customers_interrupted)::INTEGER AS customers_interrupted
+      FROM hours h CROSS JOIN interruptions i CROSS JOIN last_storm s CROSS JOIN span
+      GROUP BY s.storm_id, s.storm_type, h.hour
+      ORDER BY h.hour
   $$
 );
 
