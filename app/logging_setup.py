@@ -12,13 +12,12 @@ import sys
 import time
 import traceback
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-import orjson
 
 from app.user import current_user
+from data.logs import JsonLines
 
 REDACTED = "***"
 # Shortest secret value worth matching literally; shorter strings would redact ordinary words.
@@ -141,27 +140,8 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg, and any `extra={"fields": {...}}`.
-
-    Hand-written over python-json-logger: a dozen lines on orjson, which the app already uses.
-    """
-
-    def format(self, record: logging.LogRecord) -> str:
-        doc = {
-            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            doc.update(fields)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            doc["exc"] = record.exc_text
-        return orjson.dumps(doc, default=str).decode()
+# One JSON object per line: the batch processes' format (data/logs.py), shared.
+JsonFormatter = JsonLines
 
 
 _HANDLER_NAME = "flux-json-stdout"

@@ -1,6 +1,7 @@
-"""JSON log lines for batch processes (python -m data.etl...), in the app's line format
-(app/logging_setup.py: ts, level, logger, msg, plus ``extra={"fields": {...}}``) without importing
-app/. Batch processes log counts and states, never connection settings, so no redaction here."""
+"""JSON log lines: the one line format (ts, level, logger, msg, plus ``extra={"fields": {...}}``)
+of the app (app/logging_setup.py adds redaction and request fields around it) and of the batch
+processes (python -m data.etl...), which import nothing of app/. Batch processes log counts and
+states, never connection settings, so no redaction here."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ _HANDLER_NAME = "flux-batch-json"
 
 
 class JsonLines(logging.Formatter):
+    """Hand-written over python-json-logger: a dozen lines on orjson, which the app already uses."""
+
     def format(self, record: logging.LogRecord) -> str:
         doc = {
             "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
@@ -24,8 +27,10 @@ class JsonLines(logging.Formatter):
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             doc.update(fields)
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            doc["exc"] = record.exc_text
         return orjson.dumps(doc, default=str).decode()
 
 
