@@ -30,6 +30,23 @@ def _start(dash_duo, settings, path: str = "/"):
     wait_for(lambda: dash_duo.find_element(f"#{ids.STATUS_UPDATED}").text.endswith("UTC"), timeout_s=30)
 
 
+def _click(dash_duo, selector: str) -> None:
+    """A real click on an element brought to the middle of the view; while something still lies
+    over it (a dropdown's closing menu, a loading overlay) it is retried, as a user would."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    def clicked() -> bool:
+        element = dash_duo.find_element(selector)
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        try:
+            element.click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+
+    wait_for(clicked, timeout_s=15)
+
+
 def _cell(dash_duo, key: str, column: int) -> str:
     row = dash_duo.find_element(f"#{ids.RELIABILITY_SUMMARY}-{key.replace('_', '-')}")
     return row.find_elements(By.TAG_NAME, "td")[column].text
@@ -136,14 +153,14 @@ def test_relb003_storm_playback_moves_the_map_and_the_curve_cursor_together(dash
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});",
                                    dash_duo.find_element(f"#{ids.PLAYBACK_SPEED}"))
     dash_duo.select_dcc_dropdown(f"#{ids.PLAYBACK_SPEED}", value="4×")
-    dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").click()
+    _click(dash_duo, f"#{ids.PLAYBACK_PLAY}")
     until(lambda: dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").text == "Pause", timeout=10)
 
     def url_frame() -> int:
         return int(parse_qs(urlparse(dash_duo.driver.current_url).query).get("frame", ["10"])[0])
 
     until(lambda: url_frame() >= 18, timeout=60)
-    dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").click()  # pause
+    _click(dash_duo, f"#{ids.PLAYBACK_PLAY}")  # pause
     until(lambda: dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").text == "Play", timeout=10)
     stopped = url_frame()
     until(lambda: consistent_with(stopped), timeout=30)
