@@ -30,21 +30,26 @@ def _start(dash_duo, settings, path: str = "/"):
     wait_for(lambda: dash_duo.find_element(f"#{ids.STATUS_UPDATED}").text.endswith("UTC"), timeout_s=30)
 
 
-def _click(dash_duo, selector: str) -> None:
-    """A real click on an element brought to the middle of the view; while something still lies
-    over it (a dropdown's closing menu, a loading overlay) it is retried, as a user would."""
+def _retry_intercepted(dash_duo, selector: str, act) -> None:
+    """Bring ``selector`` to the middle of the view and ``act`` on it (real clicks); while
+    something still lies over it (a dropdown's closing menu, the report's grid still growing above
+    and moving it) it is tried again, as a user would."""
     from selenium.common.exceptions import ElementClickInterceptedException
 
-    def clicked() -> bool:
-        element = dash_duo.find_element(selector)
-        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    def done() -> bool:
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});",
+                                       dash_duo.find_element(selector))
         try:
-            element.click()
+            act()
         except ElementClickInterceptedException:
             return False
         return True
 
-    wait_for(clicked, timeout_s=15)
+    wait_for(done, timeout_s=15)
+
+
+def _click(dash_duo, selector: str) -> None:
+    _retry_intercepted(dash_duo, selector, lambda: dash_duo.find_element(selector).click())
 
 
 def _cell(dash_duo, key: str, column: int) -> str:
@@ -150,9 +155,8 @@ def test_relb003_storm_playback_moves_the_map_and_the_curve_cursor_together(dash
 
     # play at 4 frames a tick: the frame advances, and map and cursor stay on the same moment
     dash_duo.wait_for_element(f"#{ids.RELIABILITY_SUMMARY}", timeout=60)  # the report above has loaded
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});",
-                                   dash_duo.find_element(f"#{ids.PLAYBACK_SPEED}"))
-    dash_duo.select_dcc_dropdown(f"#{ids.PLAYBACK_SPEED}", value="4×")
+    _retry_intercepted(dash_duo, f"#{ids.PLAYBACK_SPEED}",
+                       lambda: dash_duo.select_dcc_dropdown(f"#{ids.PLAYBACK_SPEED}", value="4×"))
     _click(dash_duo, f"#{ids.PLAYBACK_PLAY}")
     until(lambda: dash_duo.find_element(f"#{ids.PLAYBACK_PLAY}").text == "Pause", timeout=10)
 
