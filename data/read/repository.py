@@ -258,38 +258,17 @@ class Repository:
 
     def _postgres_first(self, read: str, call, table: str, is_empty) -> ReadResult:
         started = time.perf_counter()
-        reason = "postgres_unconfigured"
-        if self.postgres is not None:
-            if self.breaker.allow():
-                if self.breaker.state == "half_open":
-                    self.postgres.revive()  # this read is the probe
-                try:
-                    result = call(self.postgres)
-                    empty = is_empty(result.data) and not self.postgres.has_rows(table)
-                except psycopg.errors.QueryCanceled as exc:
-                    # An expensive read, not a dead store: this request alone gets a 504. The
-                    # warehouse is not asked: it would run the same costly query slower, and a
-                    # client varying its parameters past the cache could load it at will.
-                    self.breaker.release()
-                    log.warning("postgres statement timeout for %s: %s", read, exc)
-                    raise ReadTimedOut(read, self.postgres.statement_timeout_ms) from None
-                except POSTGRES_ERRORS as exc:
-                    if postgres_is_down(exc):
-                        self.breaker.failure(exc)
-                    else:
-                        self.breaker.release()
-                    log.warning("postgres failed for %s, using the warehouse: %s", read, exc)
-                    reason = "postgres_error"
-                except BaseException:
-                    self.breaker.release()
-                    raise
-                else:
-                    self.breaker.success()
-                    if not empty:
-                        return ReadResult(result.data, self._provenance("postgres", started, result.freshness))
-                    reason = "postgres_empty"
-            else:
-                reason = "breaker_open"
+
+        def read_and_judge(pg: PostgresStore):
+            result = call(pg)
+            return result, is_empty(result.data) and not pg.has_rows(table)
+
+        answer, reason = self._through_breaker(read, read_and_judge)
+        if answer is not None:
+            result, empty = answer
+            if not empty:
+                return ReadResult(result.data, self._provenance("postgres", started, result.freshness))
+            reason = "postgres_empty"
         try:
             result = self._from_warehouse(call)
         except Exception as exc:
@@ -563,31 +542,46 @@ class Repository:
 
         return self._cached("live_status", {"feed": self.live_feed_name}, produce)
 
-    def _postgres_only(self, read: str, call, errors: dict[str, str], signal: str):
-        """A read that only Postgres can answer: its rows, or None with the reason in ``errors``.
-        The breaker is honoured and fed as by the fallback reads."""
+    def _through_breaker(self, read: str, call) -> tuple[Any, str | None]:
+        """``call(postgres)`` through the Postgres breaker: (its answer, None), or (None, why not:
+        postgres_unconfigured | breaker_open | postgres_error). Only what means the store is
+        unreachable counts against the breaker; a statement timeout raises ReadTimedOut for this
+        read alone (the warehouse is not asked: it would run the same costly query slower, and a
+        client varying its parameters past the cache could load it at will)."""
         if self.postgres is None:
-            errors[signal] = "postgres_unconfigured"
-            return None
+            return None, "postgres_unconfigured"
         if not self.breaker.allow():
-            errors[signal] = "breaker_open"
-            return None
+            return None, "breaker_open"
         if self.breaker.state == "half_open":
-            self.postgres.revive()
+            self.postgres.revive()  # this read is the probe
         try:
-            result = call(self.postgres)
+            answer = call(self.postgres)
+        except psycopg.errors.QueryCanceled as exc:
+            self.breaker.release()
+            log.warning("postgres statement timeout for %s: %s", read, exc)
+            raise ReadTimedOut(read, self.postgres.statement_timeout_ms) from None
         except POSTGRES_ERRORS as exc:
             if postgres_is_down(exc):
                 self.breaker.failure(exc)
             else:
                 self.breaker.release()
             log.warning("postgres failed for %s: %s", read, exc)
-            errors[signal] = "postgres_error"
-            return None
+            return None, "postgres_error"
         except BaseException:
             self.breaker.release()
             raise
         self.breaker.success()
+        return answer, None
+
+    def _postgres_only(self, read: str, call, errors: dict[str, str], signal: str):
+        """A read that only Postgres can answer: its rows, or None with the reason in ``errors``."""
+        try:
+            result, reason = self._through_breaker(read, call)
+        except ReadTimedOut:
+            result, reason = None, "postgres_timeout"
+        if result is None:
+            errors[signal] = reason
+            return None
         return list(result.data)
     # -- reliability: IEEE 1366 over the interruption history (warehouse only) ---------------------
     def reliability_report(self, *, year: int | None = None, cemi_n: int = 3, celid_t_hours: int = 8) -> ReadResult[dict | None]:
