@@ -36,7 +36,12 @@ def _retry_intercepted(dash_duo, selector: str, act) -> None:
     and moving it) it is tried again, as a user would."""
     from selenium.common.exceptions import ElementClickInterceptedException
 
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
     def done() -> bool:
+        # each try starts with no menu open: a half-done dropdown choice would be toggled shut
+        ActionChains(dash_duo.driver).send_keys(Keys.ESCAPE).perform()
         dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});",
                                        dash_duo.find_element(selector))
         try:
@@ -45,7 +50,7 @@ def _retry_intercepted(dash_duo, selector: str, act) -> None:
             return False
         return True
 
-    wait_for(done, timeout_s=15)
+    wait_for(done, timeout_s=30, interval_s=0.5)
 
 
 def _click(dash_duo, selector: str) -> None:
